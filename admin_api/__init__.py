@@ -1,0 +1,1 @@
+"""The officers' admin API (FastAPI, `/api/v1`, OpenAPI at `/docs`)."""

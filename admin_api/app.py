@@ -1,0 +1,40 @@
+"""The admin API application factory."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, FastAPI
+
+from admin_api import errors
+from admin_api.routers import auth, cases
+from admin_api.sessions import SessionStore
+from bot.container import ApiServices
+
+
+def create_app(
+    services: ApiServices,
+    *,
+    session_idle: dt.timedelta = dt.timedelta(minutes=30),
+    session_absolute: dt.timedelta = dt.timedelta(hours=8),
+) -> FastAPI:
+    """A FastAPI app over the given services; sessions live in this app's memory."""
+    app = FastAPI(
+        title="SpeakUp admin API",
+        version="1",
+        description="Officers work cases here. Reporters are anonymous: no endpoint returns "
+        "or logs a reporter identifier.",
+    )
+    app.state.services = services
+    app.state.sessions = SessionStore(session_idle, session_absolute)
+    errors.install(app)
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(auth.router)
+    api.include_router(cases.router)
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,83 @@
+"""Request and response bodies. Nothing here can carry a reporter identifier."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+from cases.categories import NotAcceptedReason, Routing, Severity
+from cases.lifecycle import Status
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class OfficerOut(BaseModel):
+    username: str
+    role: str
+    queues: list[str]
+
+
+class LoginOut(BaseModel):
+    token: str
+    expires_at: dt.datetime
+    officer: OfficerOut
+
+
+class CaseSummaryOut(BaseModel):
+    reference: str
+    category: str
+    severity: str
+    status: str
+    routing: str
+    holders: list[str]
+    received_on: dt.date
+    reporter_unreachable: bool
+
+
+class ItemOut(BaseModel):
+    kind: str
+    text: str
+    on: dt.date
+    officer_id: str | None
+    reporter_visible: bool
+
+
+class EventOut(BaseModel):
+    status: str
+    reporter_status: str
+    on: dt.date
+    officer_id: str | None
+    note: str | None
+
+
+class CaseDetailOut(BaseModel):
+    case: CaseSummaryOut
+    not_accepted_reason: str | None
+    report: str
+    items: list[ItemOut]
+    history: list[EventOut]
+
+
+class TriageIn(BaseModel):
+    """Either `routing`, or `not_accepted_reason`; the note is shown to the reporter."""
+
+    routing: Routing | None = None
+    not_accepted_reason: NotAcceptedReason | None = None
+    category: str | None = None
+    severity: Severity | None = None
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class StatusIn(BaseModel):
+    status: Status
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class ErrorOut(BaseModel):
+    code: str
+    message: str
+    allowed: list[str] | None = None

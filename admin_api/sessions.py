@@ -1,0 +1,69 @@
+"""Officer sessions: bearer token → unlocked keys, in this process's memory only (P4).
+
+Tokens are stored by their SHA-256 so a memory dump of the table does not yield usable tokens.
+Expired or logged-out sessions have their key buffers zeroed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from cases.officers import OfficerSession
+from cases.runtime import Clock, utcnow
+
+
+@dataclass
+class _Entry:
+    session: OfficerSession
+    created: dt.datetime
+    last_seen: dt.datetime
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SessionStore:
+    """Idle and absolute timeouts; `wipe` on every way out."""
+
+    def __init__(self, idle: dt.timedelta, absolute: dt.timedelta, clock: Clock = utcnow) -> None:
+        self._idle = idle
+        self._absolute = absolute
+        self._clock = clock
+        self._entries: dict[str, _Entry] = {}
+
+    def open(self, session: OfficerSession) -> tuple[str, dt.datetime]:
+        """A new bearer token for the session and when it expires at the latest."""
+        token = secrets.token_urlsafe(32)
+        now = self._clock()
+        self._entries[_digest(token)] = _Entry(session, now, now)
+        return token, now + self._absolute
+
+    def get(self, token: str) -> OfficerSession | None:
+        """The live session for a token, refreshing its idle timer; None if absent or expired."""
+        self.expire()
+        entry = self._entries.get(_digest(token))
+        if entry is None:
+            return None
+        entry.last_seen = self._clock()
+        return entry.session
+
+    def close(self, token: str) -> None:
+        entry = self._entries.pop(_digest(token), None)
+        if entry is not None:
+            entry.session.wipe()
+
+    def expire(self) -> None:
+        now = self._clock()
+        for key, entry in list(self._entries.items()):
+            if now - entry.last_seen > self._idle or now - entry.created > self._absolute:
+                entry.session.wipe()
+                del self._entries[key]
+
+    def close_all(self) -> None:
+        for entry in self._entries.values():
+            entry.session.wipe()
+        self._entries.clear()

@@ -1,0 +1,1 @@
+"""SpeakUp composition root and process runners: settings, CLI, bot, notifier, admin API."""

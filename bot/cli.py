@@ -1,0 +1,165 @@
+"""The `speakup` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+
+from bot.container import Storage, setup_service
+from bot.logs import configure_logging
+from bot.settings import Settings
+from cases.errors import SpeakUpError
+from cases.roles import Role
+from storage.db import migrate
+
+
+def _read_secret(prompt: str, from_stdin: bool) -> str:
+    if from_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(prompt)
+    if getpass.getpass("Again: ") != first:
+        raise SystemExit("The two entries differ.")
+    return first
+
+
+async def _with_storage(settings: Settings, work: Callable[[Storage], Awaitable[int]]) -> int:
+    storage = Storage(settings)
+    try:
+        await migrate(storage.engine)
+        return await work(storage)
+    finally:
+        await storage.close()
+
+
+async def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(storage: Storage) -> int:
+        setup = setup_service(storage, settings)
+        if await setup.is_initialized():
+            print("Already initialised; the database is migrated to the latest schema.")
+            return 0
+        password = None
+        if args.admin_username:
+            password = _read_secret("Administrator password: ", args.password_stdin)
+        initialized = await setup.initialize()
+        print("Site initialised. RECOVERY WORDS — write them down now, they are shown once")
+        print("and never stored. They re-grant queue keys when no officer is left to do it:\n")
+        print("    " + initialized.recovery_words + "\n")
+        if args.admin_username and password is not None:
+            await setup.add_officer(args.admin_username, Role.ADMINISTRATOR, password)
+            print(f"Administrator {args.admin_username!r} created.")
+        return 0
+
+    return await _with_storage(settings, work)
+
+
+async def cmd_officer_add(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(storage: Storage) -> int:
+        password = _read_secret("Password: ", args.password_stdin)
+        await setup_service(storage, settings).add_officer(args.username, args.role, password)
+        print(f"Officer {args.username!r} ({args.role}) created. Grant queue keys next.")
+        return 0
+
+    return await _with_storage(settings, work)
+
+
+async def cmd_officer_grant(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(storage: Storage) -> int:
+        if sys.stdin.isatty():
+            print("Recovery words, then Enter:", file=sys.stderr)
+        words = sys.stdin.readline()
+        await setup_service(storage, settings).grant_with_recovery(args.queue, args.username, words)
+        print(f"Queue {args.queue!r} granted to {args.username!r}.")
+        return 0
+
+    return await _with_storage(settings, work)
+
+
+async def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.runner import serve_forever
+
+    with_bot = args.command in ("run", "bot")
+    with_api = args.command in ("run", "api")
+    if with_bot and not settings.bot_token.get_secret_value():
+        raise SystemExit("SPEAKUP_BOT_TOKEN is not set (get one from @BotFather).")
+    if with_bot:
+        settings.notify_key_bytes()  # fail at start, not at the first notification
+    await serve_forever(settings, with_bot=with_bot, with_api=with_api)
+    return 0
+
+
+async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return await run_demo(once=args.once, port=args.port, data_dir=args.data_dir)
+
+
+def cmd_keygen() -> int:
+    print(base64.b64encode(os.urandom(32)).decode())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="speakup", description="SpeakUp anonymous reporting.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="migrate, create keys and recovery words, first admin")
+    init.add_argument("--admin-username")
+    init.add_argument("--password-stdin", action="store_true")
+
+    officer = sub.add_parser("officer", help="officer accounts")
+    officer_sub = officer.add_subparsers(dest="officer_command", required=True)
+    add = officer_sub.add_parser("add", help="create an officer")
+    add.add_argument("--username", required=True)
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--password-stdin", action="store_true")
+    grant = officer_sub.add_parser("grant", help="grant a queue key using the recovery words")
+    grant.add_argument("--queue", required=True, choices=["triage", "union", "discipline"])
+    grant.add_argument("--username", required=True)
+
+    sub.add_parser("run", help="bot, notifier and admin API in one process")
+    sub.add_parser("bot", help="bot and notifier only (holds the notify key)")
+    sub.add_parser("api", help="admin API only (never holds the notify key)")
+    sub.add_parser("keygen", help="print a new random SPEAKUP_NOTIFY_KEY")
+
+    demo = sub.add_parser("demo", help="the whole loop offline, with a stand-in Telegram")
+    demo.add_argument("--once", action="store_true", help="exit after the scenario")
+    demo.add_argument("--port", type=int, default=8000, help="admin API port (0: any free)")
+    demo.add_argument("--data-dir", default=None, help="keep the demo database here")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "keygen":
+        return cmd_keygen()
+    # The demo prints its own story; routine INFO lines would drown it.
+    default_level = "WARNING" if args.command == "demo" else "INFO"
+    configure_logging(os.environ.get("SPEAKUP_LOG_LEVEL", default_level))
+    settings = Settings(environment="demo") if args.command == "demo" else Settings()
+    commands = {
+        "init": cmd_init,
+        "run": cmd_serve,
+        "bot": cmd_serve,
+        "api": cmd_serve,
+        "demo": cmd_demo,
+    }
+    if args.command == "officer":
+        handler = cmd_officer_add if args.officer_command == "add" else cmd_officer_grant
+    else:
+        handler = commands[args.command]
+    try:
+        return asyncio.run(handler(settings, args))
+    except SpeakUpError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,237 @@
+"""`speakup demo`: the main job, offline, over real HTTP on loopback.
+
+A local stand-in for the Telegram Bot API, the real bot and notifier, and the real admin API run
+over an embedded SQLite database. A scripted reporter files a concern; a triage officer routes
+it to the union; a union officer takes it on; the reporter hears back in the chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import secrets
+import socket
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.container import Storage, setup_service
+from bot.devtools.fake_bot_api import FakeBotAPI
+from bot.devtools.scripted import OfficerClient, ScriptedReporter
+from bot.runner import Running, running
+from bot.settings import Settings
+from cases.roles import Role
+from storage.db import migrate
+
+# From the sample corpus (dev-002): unpaid wages at a property-management company.
+CONCERN = (
+    "我们小区物业的保安和保洁，上个月的工资到现在还没发，问项目经理就说“甲方物业费没收上来”。"
+    "每人四千二左右，一共二十来个人，好几个是外地的，房租都交不起了。有人已经在说要去堵公司大门。"
+)
+DEMO_TOKEN = "100000001:DEMO-not-a-real-token"  # noqa: S105 - only the local stand-in sees it
+REPORTER_ID, REPORTER_FIRST, REPORTER_LAST, REPORTER_USERNAME = (
+    555000111,
+    "小明",
+    "王",
+    "xiaoming_w",
+)
+OFFICERS = {
+    "triage.demo": (Role.TRIAGE, "triage"),
+    "union.demo": (Role.UNION, "union"),
+    "admin.demo": (Role.ADMINISTRATOR, None),
+}
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _section(title: str) -> None:
+    print(f"\n=== {title} " + "=" * max(0, 76 - len(title)))
+
+
+async def _initialise(settings: Settings) -> dict[str, str]:
+    """Keys, recovery words and demo officers; returns username → password."""
+    storage = Storage(settings)
+    await migrate(storage.engine)
+    setup = setup_service(storage, settings)
+    passwords: dict[str, str] = {}
+    try:
+        words = (await setup.initialize()).recovery_words
+        for username, (role, queue) in OFFICERS.items():
+            passwords[username] = "demo-" + secrets.token_urlsafe(9)
+            await setup.add_officer(username, role, passwords[username])
+            if queue:
+                await setup.grant_with_recovery(queue, username, words)
+    finally:
+        await storage.close()
+    return passwords
+
+
+async def _case_rows(engine: AsyncEngine, reference: str) -> list[str]:
+    """What the database holds for one case, bytes shown as sizes and a hex prefix."""
+
+    def show(value: Any) -> str:
+        if isinstance(value, bytes | memoryview):
+            raw = bytes(value)
+            return f"<{len(raw)} bytes {raw[:12].hex()}…>"
+        return str(value)
+
+    out: list[str] = []
+    async with engine.connect() as conn:
+        case = (
+            (await conn.execute(text("SELECT * FROM cases WHERE reference = :r"), {"r": reference}))
+            .mappings()
+            .one()
+        )
+        out.append("cases: " + ", ".join(f"{k}={show(v)}" for k, v in case.items()))
+        for table in ("case_keys", "case_items", "case_events", "notify_links", "outbox"):
+            rows = await conn.execute(
+                text(f"SELECT * FROM {table} WHERE case_id = :c"),  # noqa: S608 - fixed names
+                {"c": case["id"]},
+            )
+            for row in rows.mappings():
+                out.append(f"{table}: " + ", ".join(f"{k}={show(v)}" for k, v in row.items()))
+    return out
+
+
+async def _identity_leaks(engine: AsyncEngine) -> list[str]:
+    """Which of the reporter's identifiers appear anywhere in the database (should be none)."""
+    needles = [str(REPORTER_ID), REPORTER_FIRST, REPORTER_LAST, REPORTER_USERNAME]
+    found: set[str] = set()
+    async with engine.connect() as conn:
+        tables = [
+            "site",
+            "queues",
+            "officers",
+            "queue_grants",
+            "cases",
+            "case_keys",
+            "case_items",
+            "case_events",
+            "outbox",
+            "notify_links",
+            "audit_log",
+        ]
+        for table in tables:
+            for row in await conn.execute(text(f"SELECT * FROM {table}")):  # noqa: S608
+                blob = " ".join(
+                    bytes(v).decode("latin-1") if isinstance(v, bytes | memoryview) else str(v)
+                    for v in row
+                )
+                found.update(n for n in needles if n in blob)
+    return sorted(found)
+
+
+async def _scenario(app: Running, fake: FakeBotAPI, passwords: dict[str, str]) -> None:
+    assert app.api_url is not None  # noqa: S101 - the demo always starts the API
+    user = fake.user(
+        REPORTER_ID,
+        REPORTER_FIRST,
+        last_name=REPORTER_LAST,
+        username=REPORTER_USERNAME,
+        language_code="zh-hans",
+    )
+    reporter = ScriptedReporter(fake, user, "zh_CN")
+
+    print("[1/4] A reporter files a concern in the chat (category: 工资报酬) …")
+    filed = await reporter.file_report("rights", "wages", [CONCERN])
+    print(f"      case {filed.reference} committed; receipt shown once and then deleted")
+
+    print("[2/4] The triage officer routes it to the union queue …")
+    triage = OfficerClient(app.api_url)
+    await triage.login("triage.demo", passwords["triage.demo"])
+    mark = reporter.mark()
+    await triage.triage(
+        filed.reference,
+        routing="union",
+        severity="high",
+        note="您反映的欠薪问题已转交工会办理。",
+    )
+    await reporter.expect(lambda e: "已受理" in e.text, mark)
+
+    print("[3/4] A union officer sets it in progress with a note …")
+    union = OfficerClient(app.api_url)
+    await union.login("union.demo", passwords["union.demo"])
+    mark = reporter.mark()
+    await union.set_status(
+        filed.reference,
+        "in_progress",
+        "工会已约谈物业公司负责人，要求本周内说明欠薪原因并给出发放时间。",
+    )
+    await reporter.expect(lambda e: "办理中" in e.text, mark)
+
+    print("[4/4] The reporter checks the status with the receipt …")
+    await reporter.check_status(filed.receipt)
+
+    _section("Chat transcript (what the reporter's phone showed)")
+    print(fake.transcript(reporter.chat_id))
+
+    _section(f"Union officer's decrypted view: GET /api/v1/cases/{filed.reference}")
+    print(json.dumps(await union.case(filed.reference), ensure_ascii=False, indent=2))
+    await triage.close()
+    await union.close()
+
+    _section("What the database holds for this case (ciphertext only)")
+    for line in await _case_rows(app.storage.engine, filed.reference):
+        print(line)
+    leaks = await _identity_leaks(app.storage.engine)
+    if leaks:
+        raise RuntimeError(f"reporter identifiers found in the database: {leaks}")
+    print("\nIdentity check: the reporter's user id, names and username appear in no table. ✓")
+
+
+async def run_demo(*, once: bool, port: int, data_dir: str | None) -> int:
+    """Play the scenario; then keep the admin API up until Ctrl-C unless `once`."""
+    directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="speakup-demo-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    if (directory / "speakup.db").exists():
+        raise SystemExit(f"{directory} already holds a demo database; choose an empty directory")
+    if port and not _free(port):
+        print(f"Port {port} is busy; the admin API will use a free port instead.")
+        port = 0
+    _section("SpeakUp demo — offline: a local stand-in answers for Telegram")
+    print(f"Data directory: {directory}")
+    async with FakeBotAPI(DEMO_TOKEN) as fake:
+        settings = Settings(
+            environment="demo",
+            data_dir=directory,
+            database_url="",
+            bot_token=DEMO_TOKEN,
+            telegram_api_base=fake.base_url,
+            notify_key=base64.b64encode(os.urandom(32)).decode(),
+            api_port=port,
+            blur_max_minutes=0,  # in production new reports surface after a random delay
+            notifier_poll_seconds=0.2,
+        )
+        passwords = await _initialise(settings)
+        async with running(settings, with_bot=True, with_api=True) as app:
+            try:
+                await _scenario(app, fake, passwords)
+            except Exception as exc:
+                print(f"\nDEMO FAILED: {type(exc).__name__}: {exc}")
+                return 1
+            if fake.rejections:
+                print(f"\nDEMO FAILED: Telegram would have refused {len(fake.rejections)} calls")
+                return 1
+            _section("Done: the loop is complete")
+            if once:
+                return 0
+            print(f"Admin API: {app.api_url}/docs  (Authorize with a token from /auth/login)")
+            for username, password in passwords.items():
+                print(f"  {username:<12} {password}")
+            print("Press Ctrl-C to stop.")
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.Event().wait()
+    return 0

@@ -1,0 +1,134 @@
+"""Process runners: the bot (polling + notifier), the admin API, or both in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import uvicorn
+from aiogram import Bot, Dispatcher
+from fastapi import FastAPI
+
+from admin_api.app import create_app
+from bot.container import Storage, api_services, bot_services
+from bot.notifier import Notifier
+from bot.settings import Settings
+from bot.telegram import build_bot, build_dispatcher
+from handlers.i18n import CatalogI18n
+from storage.db import migrate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Running:
+    """Handles on what `start` launched, for the demo and the tests to use and stop."""
+
+    storage: Storage
+    bot: Bot | None
+    dispatcher: Dispatcher | None
+    app: FastAPI | None
+    api_url: str | None
+    tasks: list[asyncio.Task[None]]
+    stop: asyncio.Event
+    server: uvicorn.Server | None
+
+
+async def _serve(server: uvicorn.Server) -> None:
+    await server.serve()
+
+
+async def start(settings: Settings, *, with_bot: bool, with_api: bool) -> Running:
+    """Migrate, then launch the requested parts as tasks. Returns once the API accepts requests."""
+    storage = Storage(settings)
+    await migrate(storage.engine)
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+    bot = dispatcher = None
+    app = server = None
+    api_url = None
+    if with_bot:
+        services = bot_services(storage, settings)
+        i18n = CatalogI18n()
+        bot = build_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
+        dispatcher = build_dispatcher(services.intake, i18n)
+        notifier = Notifier(
+            services.notifications,
+            bot,
+            i18n,
+            poll_seconds=settings.notifier_poll_seconds,
+            max_attempts=settings.notifier_max_attempts,
+        )
+        await bot.delete_webhook(drop_pending_updates=False)
+        tasks.append(
+            asyncio.create_task(
+                dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False),
+                name="polling",
+            )
+        )
+        tasks.append(asyncio.create_task(notifier.run(stop), name="notifier"))
+    if with_api:
+        app = create_app(
+            api_services(storage, settings),
+            session_idle=settings.session_idle,
+            session_absolute=settings.session_absolute,
+        )
+        config = uvicorn.Config(
+            app,
+            host=settings.api_host,
+            port=settings.api_port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+        server = uvicorn.Server(config)
+        tasks.append(asyncio.create_task(_serve(server), name="api"))
+        while not server.started:
+            if tasks[-1].done():
+                tasks[-1].result()  # re-raise why the server could not start
+                raise RuntimeError("admin API stopped during start-up")
+            await asyncio.sleep(0.05)
+        # Port 0 asks the OS for a free port; report the one actually bound.
+        port = server.servers[0].sockets[0].getsockname()[1]
+        api_url = f"http://{settings.api_host}:{port}"
+    return Running(storage, bot, dispatcher, app, api_url, tasks, stop, server)
+
+
+async def shutdown(running: Running) -> None:
+    """Stop everything `start` launched and release connections."""
+    running.stop.set()
+    if running.dispatcher is not None:
+        with contextlib.suppress(RuntimeError):
+            await running.dispatcher.stop_polling()
+    if running.server is not None:
+        running.server.should_exit = True
+    if running.app is not None:
+        running.app.state.sessions.close_all()
+    for task in running.tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=10)
+    if running.bot is not None:
+        await running.bot.session.close()
+    await running.storage.close()
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings, *, with_bot: bool, with_api: bool) -> AsyncIterator[Running]:
+    """`start` … `shutdown` as a context manager."""
+    handle = await start(settings, with_bot=with_bot, with_api=with_api)
+    try:
+        yield handle
+    finally:
+        await shutdown(handle)
+
+
+async def serve_forever(settings: Settings, *, with_bot: bool, with_api: bool) -> None:
+    """Run until cancelled (Ctrl-C) or until a part fails."""
+    async with running(settings, with_bot=with_bot, with_api=with_api) as handle:
+        log.info("running: bot=%s api=%s", with_bot, handle.api_url)
+        done, _ = await asyncio.wait(handle.tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()

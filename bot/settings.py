@@ -1,0 +1,95 @@
+"""Settings, read from `SPEAKUP_*` environment variables or a `.env` file.
+
+Nothing here is built at import time: the CLI constructs `Settings()` and passes it down.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from pathlib import Path
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.crypto.primitives import KdfCost
+
+PLACEHOLDER = "change-me"
+
+
+class Settings(BaseSettings):
+    """Every knob of the product. Secrets are `SecretStr` so they never print by accident."""
+
+    model_config = SettingsConfigDict(env_prefix="SPEAKUP_", env_file=".env", extra="ignore")
+
+    environment: str = "production"  # production | demo | test
+    data_dir: Path = Path("./speakup-data")
+    database_url: str = ""
+
+    bot_token: SecretStr = SecretStr("")
+    telegram_api_base: str = "https://api.telegram.org"
+    # base64 of 32 random bytes; only the bot process needs it (DESIGN §3 notify link).
+    notify_key: SecretStr = SecretStr("")
+    redis_url: str = ""
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    # Argon2id cost for officer passwords and (fixed at init) receipts.
+    kdf_memory_kib: int = 65536
+    kdf_iterations: int = 3
+    kdf_lanes: int = 4
+    kdf_concurrency: int = 2
+
+    # P8 timing blur: new reports reach officers after 0..blur_max_minutes.
+    blur_max_minutes: int = 20
+
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 8
+
+    notifier_poll_seconds: float = 1.0
+    notifier_max_attempts: int = 8
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets(self) -> Settings:
+        if self.environment == "production":
+            for name in ("bot_token", "notify_key"):
+                value = getattr(self, name).get_secret_value()
+                if value == PLACEHOLDER:
+                    raise ValueError(f"SPEAKUP_{name.upper()} is still the placeholder")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or an embedded SQLite file in the data directory."""
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'speakup.db'}"
+
+    @property
+    def kdf_cost(self) -> KdfCost:
+        return KdfCost(self.kdf_memory_kib, self.kdf_iterations, self.kdf_lanes)
+
+    @property
+    def session_idle(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.session_idle_minutes)
+
+    @property
+    def session_absolute(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.session_absolute_hours)
+
+    @property
+    def blur_max(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.blur_max_minutes)
+
+    def notify_key_bytes(self) -> bytes:
+        """The decoded notify key; a clear error if it is missing or malformed."""
+        raw = self.notify_key.get_secret_value()
+        try:
+            key = base64.b64decode(raw, validate=True)
+        except ValueError as exc:
+            raise ValueError("SPEAKUP_NOTIFY_KEY must be base64") from exc
+        if len(key) != 32:
+            raise ValueError(
+                "SPEAKUP_NOTIFY_KEY must be 32 random bytes in base64 "
+                "(generate one with `speakup keygen`)"
+            )
+        return key

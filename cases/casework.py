@@ -1,0 +1,311 @@
+"""The officers' side of a case: list, read (audited), triage, change status.
+
+Every decrypting path goes through `_open_case_key`, which can only succeed with the private
+key of a queue that holds the case (P3): a missing access check elsewhere still cannot read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from cases.categories import CATEGORIES, NotAcceptedReason, Queue, Routing, Severity
+from cases.errors import DecryptionError, InvalidInput, NotFound
+from cases.intake import NOTE_KIND, REPORT_KIND
+from cases.lifecycle import Status, check_transition, reporter_status
+from cases.officers import OfficerSession
+from cases.ports import (
+    CaseFilter,
+    CaseRecord,
+    EventRecord,
+    ItemRecord,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from cases.references import new_id, normalize_reference
+from cases.roles import CASEWORK_ROLES, Role, require
+from cases.runtime import Clock, utcnow
+from storage.crypto import keys
+
+MAX_NOTE_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """A list row: metadata only, nothing decrypted."""
+
+    reference: str
+    category: str
+    severity: str
+    status: str
+    routing: str
+    holders: tuple[str, ...]
+    received_on: dt.date
+    reporter_unreachable: bool
+
+
+@dataclass(frozen=True)
+class ItemView:
+    kind: str
+    text: str
+    on: dt.date
+    officer_id: str | None
+    reporter_visible: bool
+
+
+@dataclass(frozen=True)
+class EventView:
+    status: str
+    reporter_status: str
+    on: dt.date
+    officer_id: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    summary: CaseSummary
+    not_accepted_reason: str | None
+    report: str
+    items: tuple[ItemView, ...]
+    history: tuple[EventView, ...]
+
+
+@dataclass(frozen=True)
+class TriageDecision:
+    """Route to a queue (or both), or not accept with a fixed reason and an optional note."""
+
+    routing: Routing | None = None
+    not_accepted_reason: NotAcceptedReason | None = None
+    category: str | None = None
+    severity: Severity | None = None
+    note: str | None = None
+
+
+def _summary(case: CaseRecord) -> CaseSummary:
+    return CaseSummary(
+        reference=case.reference,
+        category=case.category,
+        severity=case.severity,
+        status=case.status,
+        routing=case.routing,
+        holders=case.holders,
+        received_on=case.received_on,
+        reporter_unreachable=case.reporter_unreachable,
+    )
+
+
+class CaseworkService:
+    """Case operations for authenticated officers."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock = utcnow) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def list_cases(
+        self,
+        session: OfficerSession,
+        *,
+        queue: str | None = None,
+        status: str | None = None,
+        category: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[CaseSummary]:
+        """Cases held by the officer's queues (or one of them), newest first. No decryption."""
+        require(session.role, CASEWORK_ROLES)
+        queues = tuple(q for q in session.queue_keys if queue is None or q == queue)
+        if not queues:
+            return []
+        query = CaseFilter(queues, self._clock(), status, category, limit, offset)
+        async with self._uow() as uow:
+            return [_summary(c) for c in await uow.cases.search(query)]
+
+    async def _load(self, uow: UnitOfWork, session: OfficerSession, reference: str) -> CaseRecord:
+        case = await uow.cases.by_reference(normalize_reference(reference))
+        # A case outside the officer's queues is reported as absent, not forbidden, so its
+        # existence is not confirmed to the wrong queue.
+        if (
+            case is None
+            or case.visible_after > self._clock()
+            or not set(case.holders) & set(session.queue_keys)
+        ):
+            raise NotFound("no such case in your queues")
+        return case
+
+    async def _open_case_key(
+        self, uow: UnitOfWork, session: OfficerSession, case: CaseRecord
+    ) -> bytes:
+        """The case private key, opened with any held queue key; the keys decide, not checks."""
+        for queue, sealed in (await uow.cases.case_keys(case.id)).items():
+            queue_private = session.queue_key(queue)
+            if queue_private is not None:
+                return keys.open_case_key(case.id, queue, queue_private, sealed)
+        raise DecryptionError("none of your queue keys opens this case")
+
+    async def open_case(self, session: OfficerSession, reference: str) -> CaseDetail:
+        """Decrypt a case for an officer of a holding queue; every view is audited."""
+        require(session.role, CASEWORK_ROLES)
+        async with self._uow() as uow:
+            case = await self._load(uow, session, reference)
+            detail = await self._decrypt(uow, session, case)
+            await uow.audit.append(
+                at=self._clock(),
+                officer_id=session.officer_id,
+                action="case_viewed",
+                case_reference=case.reference,
+                detail="",
+            )
+            await uow.commit()
+        return detail
+
+    async def decrypt_case(
+        self, uow: UnitOfWork, session: OfficerSession, case: CaseRecord
+    ) -> CaseDetail:
+        """Decrypt without any route-level check; used directly by the P3 attack test."""
+        return await self._decrypt(uow, session, case)
+
+    async def _decrypt(
+        self, uow: UnitOfWork, session: OfficerSession, case: CaseRecord
+    ) -> CaseDetail:
+        case_private = await self._open_case_key(uow, session, case)
+        items = await uow.cases.items(case.id)
+        opened = {
+            item.id: keys.open_item(case_private, case.id, item.kind, item.id, item.sealed)
+            for item in items
+        }
+        report = next((opened[i.id] for i in items if i.kind == REPORT_KIND), "")
+        history = tuple(
+            EventView(
+                status=e.status,
+                reporter_status=reporter_status(Status(e.status)),
+                on=e.occurred_on,
+                officer_id=e.officer_id,
+                note=opened.get(e.note_item_id) if e.note_item_id else None,
+            )
+            for e in await uow.cases.events(case.id)
+        )
+        views = tuple(
+            ItemView(
+                i.kind, opened[i.id], i.created_on, i.officer_id, i.sealed_for_reporter is not None
+            )
+            for i in items
+            if i.kind != REPORT_KIND
+        )
+        return CaseDetail(_summary(case), case.not_accepted_reason, report, views, history)
+
+    async def triage(
+        self, session: OfficerSession, reference: str, decision: TriageDecision
+    ) -> CaseSummary:
+        """Route a received case to union, discipline or both, or record it as not accepted."""
+        require(session.role, frozenset({Role.TRIAGE}))
+        if (decision.routing is None) == (decision.not_accepted_reason is None):
+            raise InvalidInput("give either a routing or a not-accepted reason")
+        if decision.category is not None and decision.category not in CATEGORIES:
+            raise InvalidInput("unknown category")
+        async with self._uow() as uow:
+            case = await self._load(uow, session, reference)
+            if Queue.TRIAGE not in case.holders:
+                raise NotFound("no such case in your queues")
+            target = Status.ACCEPTED if decision.routing else Status.NOT_ACCEPTED
+            check_transition(Status(case.status), target, via_triage=True)
+            case_private = await self._open_case_key(uow, session, case)
+            fields: dict[str, object] = {"status": target, "updated_at": self._clock()}
+            if decision.category:
+                fields["category"] = decision.category
+            if decision.severity:
+                fields["severity"] = decision.severity
+            if decision.routing is not None:
+                fields["routing"] = decision.routing
+                # Re-seal the case key to the receiving queue(s); triage's grant goes, so
+                # triage officers lose access once the case has moved on.
+                publics = {q.name: q.public_key for q in await uow.site.queues()}
+                await uow.cases.replace_case_keys(
+                    case.id,
+                    {
+                        q: keys.seal_case_key(case.id, q, publics[q], case_private)
+                        for q in decision.routing.queues()
+                    },
+                )
+            else:
+                fields["not_accepted_reason"] = decision.not_accepted_reason
+            await uow.cases.update(case.id, **fields)
+            await self._record_event(uow, session, case, target, decision.note, notify=True)
+            await uow.audit.append(
+                at=self._clock(),
+                officer_id=session.officer_id,
+                action="case_triaged",
+                case_reference=case.reference,
+                detail=str(decision.routing or f"not_accepted:{decision.not_accepted_reason}"),
+            )
+            await uow.commit()
+            updated = await uow.cases.by_reference(case.reference)
+        assert updated is not None  # noqa: S101 - just written in this transaction
+        return _summary(updated)
+
+    async def change_status(
+        self, session: OfficerSession, reference: str, status: Status, note: str | None
+    ) -> CaseSummary:
+        """Move a case along the lifecycle, with an optional reporter-visible note."""
+        require(session.role, CASEWORK_ROLES)
+        async with self._uow() as uow:
+            case = await self._load(uow, session, reference)
+            current = Status(case.status)
+            check_transition(current, status)
+            if current is Status.CLOSED and not (note and note.strip()):
+                raise InvalidInput("reopening a closed case needs a reason in the note")
+            # Prove the session can open this case before changing it (P3, not just a check).
+            await self._open_case_key(uow, session, case)
+            await uow.cases.update(case.id, status=status, updated_at=self._clock())
+            notify = reporter_status(status) != reporter_status(current)
+            await self._record_event(uow, session, case, status, note, notify=notify)
+            await uow.audit.append(
+                at=self._clock(),
+                officer_id=session.officer_id,
+                action="status_changed",
+                case_reference=case.reference,
+                detail=f"{current}->{status}",
+            )
+            await uow.commit()
+            updated = await uow.cases.by_reference(case.reference)
+        assert updated is not None  # noqa: S101 - just written in this transaction
+        return _summary(updated)
+
+    async def _record_event(
+        self,
+        uow: UnitOfWork,
+        session: OfficerSession,
+        case: CaseRecord,
+        status: Status,
+        note: str | None,
+        *,
+        notify: bool,
+    ) -> None:
+        """Append a status event, its reporter-visible note and its outbox row (one transaction)."""
+        today = self._clock().date()
+        position = await uow.cases.next_position(case.id)
+        note_id = None
+        if note is not None and note.strip():
+            if len(note) > MAX_NOTE_CHARS:
+                raise InvalidInput(f"a note may have at most {MAX_NOTE_CHARS} characters")
+            note_id = new_id()
+            # Sealed twice: to the case key for officers, to the reporter key for the receipt.
+            await uow.cases.add_item(
+                ItemRecord(
+                    id=note_id,
+                    case_id=case.id,
+                    position=position,
+                    kind=NOTE_KIND,
+                    sealed=keys.seal_item(case.case_public_key, case.id, NOTE_KIND, note_id, note),
+                    sealed_for_reporter=keys.seal_item(
+                        case.reporter_public_key, case.id, NOTE_KIND, note_id, note
+                    ),
+                    officer_id=session.officer_id,
+                    created_on=today,
+                )
+            )
+            position += 1
+        event = EventRecord(new_id(), case.id, position, status, today, session.officer_id, note_id)
+        await uow.cases.add_event(event)
+        if notify or note_id is not None:
+            await uow.outbox.add(case.id, event.id, self._clock())

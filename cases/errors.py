@@ -1,0 +1,57 @@
+"""The one error hierarchy both front doors map: aiogram to chat replies, FastAPI to JSON."""
+
+from __future__ import annotations
+
+
+class SpeakUpError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    code = "error"
+
+
+class NotFound(SpeakUpError):
+    """The thing asked for does not exist, or the caller may not know that it does."""
+
+    code = "not_found"
+
+
+class Forbidden(SpeakUpError):
+    """The caller is known but may not do this."""
+
+    code = "forbidden"
+
+
+class AuthenticationFailed(SpeakUpError):
+    """Wrong credentials; never says which part was wrong or whether the account exists."""
+
+    code = "authentication_failed"
+
+
+class InvalidTransition(SpeakUpError):
+    """A case status change the lifecycle does not allow from the current status."""
+
+    code = "invalid_transition"
+
+    def __init__(self, current: str, requested: str, allowed: list[str]) -> None:
+        super().__init__(f"cannot go from {current} to {requested}")
+        self.current = current
+        self.requested = requested
+        self.allowed = allowed
+
+
+class InvalidInput(SpeakUpError):
+    """Input the domain refuses, with a reason that is safe to show."""
+
+    code = "invalid_input"
+
+
+class DecryptionError(SpeakUpError):
+    """A ciphertext did not open: wrong key, tampered bytes, or bound to another place."""
+
+    code = "decryption_failed"
+
+
+class Conflict(SpeakUpError):
+    """The request clashes with existing state (a duplicate name, a key already granted)."""
+
+    code = "conflict"

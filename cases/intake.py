@@ -1,0 +1,197 @@
+"""The reporter's side: file a report, enable notifications, check status with a receipt.
+
+This service runs in the bot process and holds only public keys (P2): it seals the report to a
+fresh case key, seals that case key to the triage queue, and forgets the case private key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from cases.categories import CATEGORIES, Queue, Severity
+from cases.errors import InvalidInput, NotFound
+from cases.lifecycle import ReporterStatus, Status, reporter_status
+from cases.ports import (
+    CaseRecord,
+    EventRecord,
+    ItemRecord,
+    LinkRecord,
+    SiteParams,
+    UnitOfWorkFactory,
+)
+from cases.references import new_id, new_reference
+from cases.runtime import Clock, KdfPool, utcnow
+from storage.crypto import keys
+from storage.crypto.notify import NotifyTarget, seal_link
+from storage.crypto.primitives import new_keypair
+from storage.crypto.receipts import ReceiptKeys, derive_receipt_keys
+
+REPORT_KIND = "report"
+NOTE_KIND = "note"
+MAX_REPORT_CHARS = 20_000
+
+
+class NotifyLevel:
+    FULL = "full"
+    STATUS_ONLY = "status"
+    OFF = "off"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A report as the reporter confirmed it."""
+
+    category: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A committed case, as the bot needs it to offer notifications."""
+
+    case_id: str
+    reference: str
+    reporter_seed: bytes
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    status: ReporterStatus
+    on: dt.date
+    note: str | None
+
+
+@dataclass(frozen=True)
+class StatusView:
+    reference: str
+    status: ReporterStatus
+    history: tuple[HistoryEntry, ...]
+
+
+@dataclass(frozen=True)
+class BlurPolicy:
+    """P8: new reports reach officers after a random delay, so arrival time says little."""
+
+    max_delay: dt.timedelta = dt.timedelta(minutes=20)
+
+    def visible_after(self, now: dt.datetime) -> dt.datetime:
+        seconds = int(self.max_delay.total_seconds())
+        return now + dt.timedelta(seconds=secrets.randbelow(seconds + 1) if seconds > 0 else 0)
+
+
+class IntakeService:
+    """Everything the reporter conversation asks of the domain."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        kdf: KdfPool,
+        *,
+        notify_key: bytes,
+        blur: BlurPolicy,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._uow = uow
+        self._kdf = kdf
+        self._notify_key = notify_key
+        self._blur = blur
+        self._clock = clock
+        self._site: SiteParams | None = None
+
+    async def _site_params(self) -> SiteParams:
+        if self._site is None:
+            async with self._uow() as uow:
+                self._site = await uow.site.get()
+            if self._site is None:
+                raise NotFound("the site is not initialised; run `speakup init`")
+        return self._site
+
+    async def _receipt_keys(self, receipt: str) -> ReceiptKeys:
+        site = await self._site_params()
+        return await self._kdf.run(
+            derive_receipt_keys, receipt, site.receipt_salt, site.receipt_cost
+        )
+
+    async def submit(self, draft: Draft, receipt: str) -> Submitted:
+        """Commit a confirmed report under `receipt`. Only called after the reporter saved it."""
+        if draft.category not in CATEGORIES:
+            raise InvalidInput("unknown category")
+        if not draft.text.strip() or len(draft.text) > MAX_REPORT_CHARS:
+            raise InvalidInput("report text is empty or too long")
+        receipt_keys = await self._receipt_keys(receipt)
+        now = self._clock()
+        case_pair = new_keypair()
+        case_id, item_id = new_id(), new_id()
+        async with self._uow() as uow:
+            queues = {q.name: q for q in await uow.site.queues()}
+            reference = new_reference()
+            while await uow.cases.reference_taken(reference):
+                reference = new_reference()
+            case = CaseRecord(
+                id=case_id,
+                reference=reference,
+                category=draft.category,
+                severity=Severity.NORMAL,
+                status=Status.RECEIVED,
+                routing=Queue.TRIAGE,
+                received_on=now.date(),
+                visible_after=self._blur.visible_after(now),
+                case_public_key=case_pair.public,
+                reporter_public_key=receipt_keys.reporter.public,
+                not_accepted_reason=None,
+                reporter_unreachable=False,
+                holders=(Queue.TRIAGE,),
+            )
+            triage_grant = keys.seal_case_key(
+                case_id, Queue.TRIAGE, queues[Queue.TRIAGE].public_key, case_pair.private
+            )
+            await uow.cases.add(case, receipt_keys.lookup_tag, {Queue.TRIAGE: triage_grant})
+            sealed = keys.seal_item(case_pair.public, case_id, REPORT_KIND, item_id, draft.text)
+            await uow.cases.add_item(
+                ItemRecord(item_id, case_id, 1, REPORT_KIND, sealed, None, None, now.date())
+            )
+            await uow.cases.add_event(
+                EventRecord(new_id(), case_id, 2, Status.RECEIVED, now.date(), None, None)
+            )
+            await uow.commit()
+        return Submitted(case_id, reference, receipt_keys.reporter_seed)
+
+    async def set_notifications(
+        self, case_id: str, level: str, *, chat_id: int, language: str, reporter_seed: bytes
+    ) -> None:
+        """Store, replace or delete the notify link for a case."""
+        async with self._uow() as uow:
+            if level == NotifyLevel.OFF:
+                await uow.outbox.delete_link(case_id)
+            else:
+                # Status-only links hold no reporter seed: the bot could not open officer
+                # messages for that chat even if asked.
+                seed = reporter_seed if level == NotifyLevel.FULL else None
+                target = NotifyTarget(chat_id=chat_id, language=language, reporter_seed=seed)
+                sealed = seal_link(self._notify_key, case_id, target)
+                await uow.outbox.put_link(LinkRecord(case_id, level, sealed))
+            await uow.commit()
+
+    async def status(self, receipt: str) -> StatusView | None:
+        """The reporter-visible history of the case a receipt opens, or None."""
+        receipt_keys = await self._receipt_keys(receipt)
+        reporter = receipt_keys.reporter
+        async with self._uow() as uow:
+            case = await uow.cases.by_lookup_tag(receipt_keys.lookup_tag)
+            if case is None:
+                return None
+            history: list[HistoryEntry] = []
+            for event in await uow.cases.events(case.id):
+                note = None
+                if event.note_item_id:
+                    item = await uow.cases.item(event.note_item_id)
+                    if item is not None and item.sealed_for_reporter is not None:
+                        note = keys.open_item(
+                            reporter.private, case.id, item.kind, item.id, item.sealed_for_reporter
+                        )
+                history.append(
+                    HistoryEntry(reporter_status(Status(event.status)), event.occurred_on, note)
+                )
+        return StatusView(case.reference, reporter_status(Status(case.status)), tuple(history))

@@ -1,0 +1,33 @@
+"""Small runtime helpers the services share: the clock and the KDF thread pool."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class KdfPool:
+    """Runs Argon2 work in threads, at most `concurrency` at a time.
+
+    Argon2id at 64 MiB takes a noticeable fraction of a second; on the event loop it would
+    freeze every other chat. The semaphore bounds memory use under a burst of receipts.
+    """
+
+    def __init__(self, concurrency: int = 2) -> None:
+        self._semaphore = asyncio.Semaphore(concurrency)
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        async with self._semaphore:
+            return await asyncio.to_thread(fn, *args, **kwargs)

@@ -1,0 +1,107 @@
+"""What every conversation shares: callback data, keyboards, and safe sending of user text."""
+
+from __future__ import annotations
+
+import html
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+# Telegram counts message length in UTF-16 code units after entity parsing.
+TELEGRAM_LIMIT = 4096
+# Room for a header line and markup around each chunk of echoed user text.
+CHUNK = 3500
+
+
+class Action(StrEnum):
+    NEW = "new"
+    STATUS = "status"
+    HELP = "help"
+    CANCEL = "cancel"
+    BACK = "back"
+    DONE = "done"
+    CONFIRM = "confirm"
+    EDIT = "edit"
+    SAVED = "saved"
+
+
+class Nav(CallbackData, prefix="n1"):
+    """A navigation button. Labels never go into callback data (64-byte limit, Chinese text)."""
+
+    action: Action
+
+
+class PickGroup(CallbackData, prefix="g1"):
+    code: str
+
+
+class PickCategory(CallbackData, prefix="c1"):
+    code: str
+
+
+class PickNotify(CallbackData, prefix="t1"):
+    level: str
+
+
+def button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def keyboard(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
+
+
+def menu_keyboard() -> InlineKeyboardMarkup:
+    return keyboard(
+        [button(_("menu.new_report"), Nav(action=Action.NEW))],
+        [button(_("menu.check_status"), Nav(action=Action.STATUS))],
+        [button(_("menu.help"), Nav(action=Action.HELP))],
+    )
+
+
+def cancel_row() -> list[InlineKeyboardButton]:
+    return [button(_("button.cancel"), Nav(action=Action.CANCEL))]
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = CHUNK) -> list[str]:
+    """Split plain text into chunks of at most `limit` UTF-16 units, preferring line breaks."""
+    chunks: list[str] = []
+    rest = text
+    while utf16_len(rest) > limit:
+        # Find the longest prefix within the limit, then back off to a newline if there is one.
+        cut, size = 0, 0
+        for i, ch in enumerate(rest):
+            size += 2 if ord(ch) > 0xFFFF else 1
+            if size > limit:
+                break
+            cut = i + 1
+        newline = rest.rfind("\n", 0, cut)
+        if newline > cut // 2:
+            cut = newline + 1
+        chunks.append(rest[:cut])
+        rest = rest[cut:]
+    if rest or not chunks:
+        chunks.append(rest)
+    return chunks
+
+
+def quote(text: str) -> str:
+    """User text made safe for parse_mode=HTML."""
+    return html.escape(text, quote=False)
+
+
+async def echo_user_text(message: Message, header: str, text: str) -> list[int]:
+    """Show user text back in parts that Telegram accepts; returns the sent message ids."""
+    parts = split_text(text)
+    sent: list[int] = []
+    for index, part in enumerate(parts, start=1):
+        label = header if len(parts) == 1 else f"{header} ({index}/{len(parts)})"
+        reply = await message.answer(f"<b>{label}</b>\n\n{quote(part)}")
+        sent.append(reply.message_id)
+    return sent

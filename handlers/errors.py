@@ -1,0 +1,34 @@
+"""One error handler for every conversation: a clear reply, the draft kept, nothing leaked."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Router
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import ErrorEvent
+from aiogram.utils.i18n import gettext as _
+
+from cases.errors import SpeakUpError
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(event: ErrorEvent) -> None:
+    # The exception type only: never the update, the message or the user.
+    if isinstance(event.exception, SpeakUpError):
+        log.warning("handled domain error: %s", type(event.exception).__name__)
+    else:
+        log.error("unexpected error in a handler: %s", type(event.exception).__name__)
+    update = event.update
+    if update.callback_query is not None:
+        await update.callback_query.answer(_("error.generic"), show_alert=True)
+    elif update.message is not None:
+        await update.message.answer(_("error.generic"))
+
+
+def build() -> Router:
+    """The error router; include first."""
+    router = Router(name="errors")
+    router.error.register(on_error, ExceptionTypeFilter(Exception))
+    return router

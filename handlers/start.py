@@ -1,0 +1,73 @@
+"""/start, /help, /cancel, the menu, groups, and whatever arrives where nothing expects it."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from handlers.common import Action, Nav, menu_keyboard
+from handlers.states import reset
+
+
+async def not_private(message: Message) -> None:
+    """In groups and channels the bot reads nothing and stores nothing."""
+    if message.text and message.text.startswith("/"):
+        await message.answer(_("chat.private_only"))
+
+
+async def edited(message: Message) -> None:
+    if message.chat.type == ChatType.PRIVATE:
+        await message.answer(_("edit.not_applied"))
+
+
+async def start(message: Message, state: FSMContext) -> None:
+    await reset(state)
+    await message.answer(_("start.welcome"), reply_markup=menu_keyboard())
+
+
+async def help_command(message: Message) -> None:
+    await message.answer(_("help.text"), reply_markup=menu_keyboard())
+
+
+async def help_button(query: CallbackQuery) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(_("help.text"), reply_markup=menu_keyboard())
+
+
+async def cancel_command(message: Message, state: FSMContext) -> None:
+    await reset(state)
+    await message.answer(_("cancel.done"), reply_markup=menu_keyboard())
+
+
+async def cancel_button(query: CallbackQuery, state: FSMContext) -> None:
+    await query.answer()
+    await reset(state)
+    if isinstance(query.message, Message):
+        await query.message.edit_text(_("cancel.done"), reply_markup=menu_keyboard())
+
+
+def build_outside() -> Router:
+    """Groups, channels and edits: handled before any conversation sees them."""
+    router = Router(name="outside")
+    router.message.register(not_private, F.chat.type != ChatType.PRIVATE)
+    router.edited_message.register(edited)
+    return router
+
+
+def build(*conversations: Router) -> Router:
+    """Private chats only: start, help, cancel, then the given conversations."""
+    router = Router(name="private")
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    router.message.register(start, CommandStart())
+    router.message.register(help_command, Command("help"))
+    router.callback_query.register(help_button, Nav.filter(F.action == Action.HELP))
+    router.message.register(cancel_command, Command("cancel"))
+    router.callback_query.register(cancel_button, Nav.filter(F.action == Action.CANCEL))
+    router.include_routers(*conversations)
+    return router

@@ -1,0 +1,201 @@
+"""The closed loop through the services on SQLite and PostgreSQL; key properties as attacks."""
+
+from __future__ import annotations
+
+import pytest
+
+from cases.casework import TriageDecision
+from cases.categories import NotAcceptedReason, Routing
+from cases.errors import (
+    AuthenticationFailed,
+    DecryptionError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+)
+from cases.intake import NotifyLevel
+from cases.lifecycle import ReporterStatus, Status
+from storage.crypto import keys
+from tests.factories import PASSWORD, REPORT_TEXT, build_site
+
+LONG_TEXT = ("举报内容 <b>&amp; _*[]()~` 😀 " * 400)[:5000]
+
+
+async def test_report_round_trips_exactly_to_the_triage_officer(database_url: str) -> None:
+    site = await build_site(database_url)
+    _, submitted = await site.file_report(LONG_TEXT)
+    triage = await site.login("triage1")
+    [row] = await site.casework.list_cases(triage)
+    assert row.reference == submitted.reference
+    detail = await site.casework.open_case(triage, submitted.reference)
+    assert detail.report == LONG_TEXT
+    await site.engine.dispose()
+
+
+async def test_whole_loop_and_reporter_view(database_url: str) -> None:
+    site = await build_site(database_url)
+    receipt, submitted = await site.file_report()
+    triage, union = await site.login("triage1"), await site.login("union1")
+    await site.casework.triage(
+        triage, submitted.reference, TriageDecision(routing=Routing.UNION, note="已转工会")
+    )
+    # Triage lost the case once it moved on; the union now holds it.
+    with pytest.raises(NotFound):
+        await site.casework.open_case(triage, submitted.reference)
+    await site.casework.change_status(union, submitted.reference, Status.IN_PROGRESS, "正在核实")
+    view = await site.intake.status(receipt)
+    assert view is not None
+    assert view.status is ReporterStatus.IN_PROGRESS
+    assert [(h.status, h.note) for h in view.history] == [
+        (ReporterStatus.RECEIVED, None),
+        (ReporterStatus.ACCEPTED, "已转工会"),
+        (ReporterStatus.IN_PROGRESS, "正在核实"),
+    ]
+    detail = await site.casework.open_case(union, submitted.reference)
+    assert detail.report == REPORT_TEXT
+    assert [e.note for e in detail.history] == [None, "已转工会", "正在核实"]
+    await site.engine.dispose()
+
+
+async def test_invalid_transition_names_the_allowed_ones(database_url: str) -> None:
+    site = await build_site(database_url)
+    _, submitted = await site.file_report()
+    triage = await site.login("triage1")
+    with pytest.raises(InvalidTransition) as caught:
+        await site.casework.change_status(triage, submitted.reference, Status.CLOSED, None)
+    assert caught.value.allowed == []  # leaving `received` is triage's decision only
+    await site.casework.triage(
+        triage,
+        submitted.reference,
+        TriageDecision(not_accepted_reason=NotAcceptedReason.OUT_OF_SCOPE),
+    )
+    with pytest.raises(InvalidTransition) as caught:
+        await site.casework.change_status(triage, submitted.reference, Status.IN_PROGRESS, None)
+    assert caught.value.allowed == ["closed"]
+    await site.engine.dispose()
+
+
+async def test_p3_union_officer_cannot_open_discipline_case_even_without_checks(
+    database_url: str,
+) -> None:
+    """Given a discipline-only case, when a union session calls the decrypting code directly,
+    bypassing every route and service check, then decryption still fails."""
+    site = await build_site(database_url)
+    _, submitted = await site.file_report(category="bribery")
+    await site.casework.triage(
+        await site.login("triage1"), submitted.reference, TriageDecision(routing=Routing.DISCIPLINE)
+    )
+    union = await site.login("union1")
+    async with site.uow() as uow:  # type: ignore[operator]
+        case = await uow.cases.by_reference(submitted.reference)
+        with pytest.raises(DecryptionError):
+            await site.casework.decrypt_case(uow, union, case)
+        # Even handing the union key in under the discipline name does not help.
+        union.queue_keys["discipline"] = bytearray(union.queue_keys["union"])
+        with pytest.raises(DecryptionError):
+            await site.casework.decrypt_case(uow, union, case)
+    await site.engine.dispose()
+
+
+async def test_p3_administrator_and_overseer_hold_no_queue_key(database_url: str) -> None:
+    site = await build_site(database_url)
+    for username in ("admin1", "overseer1"):
+        session = await site.login(username)
+        assert session.queue_keys == {}
+    await site.engine.dispose()
+
+
+async def test_p2_bot_configuration_plus_database_opens_no_case(database_url: str) -> None:
+    """Given everything the bot process has — notify key, queue public keys, the database and
+    even a full-level notify link — no stored report text opens."""
+    site = await build_site(database_url)
+    receipt, submitted = await site.file_report()
+    await site.intake.set_notifications(
+        submitted.case_id,
+        NotifyLevel.FULL,
+        chat_id=99,
+        language="zh_CN",
+        reporter_seed=submitted.reporter_seed,
+    )
+    async with site.uow() as uow:  # type: ignore[operator]
+        items = await uow.cases.items(submitted.case_id)
+        queues = await uow.site.queues()
+    report = next(i for i in items if i.kind == "report")
+    candidates = [site.notify_key, submitted.reporter_seed, *(q.public_key for q in queues)]
+    for key in candidates:
+        with pytest.raises(DecryptionError):
+            keys.open_item(key, submitted.case_id, report.kind, report.id, report.sealed)
+    await site.engine.dispose()
+
+
+async def test_wrong_password_and_unknown_user_fail_the_same_way(database_url: str) -> None:
+    site = await build_site(database_url)
+    with pytest.raises(AuthenticationFailed) as wrong_password:
+        await site.auth.login("union1", PASSWORD + "x")
+    with pytest.raises(AuthenticationFailed) as unknown_user:
+        await site.auth.login("nobody", PASSWORD)
+    assert str(wrong_password.value) == str(unknown_user.value)
+    await site.engine.dispose()
+
+
+async def test_wrong_receipt_opens_nothing(database_url: str) -> None:
+    site = await build_site(database_url)
+    receipt, _ = await site.file_report()
+    wrong = receipt[:-1] + str((int(receipt[-1]) + 1) % 10)
+    assert await site.intake.status(wrong) is None
+    assert await site.intake.status(receipt) is not None
+    await site.engine.dispose()
+
+
+async def test_recovery_grant_refuses_other_words(database_url: str) -> None:
+    site = await build_site(database_url)
+    other_words, _ = keys.new_recovery_key()
+    with pytest.raises(InvalidInput):
+        await site.setup.grant_with_recovery("union", "disc1", other_words)
+    await site.engine.dispose()
+
+
+async def test_status_change_writes_outbox_and_notifier_reads_the_note(database_url: str) -> None:
+    site = await build_site(database_url)
+    _, submitted = await site.file_report()
+    await site.intake.set_notifications(
+        submitted.case_id,
+        NotifyLevel.FULL,
+        chat_id=4711,
+        language="en",
+        reporter_seed=submitted.reporter_seed,
+    )
+    await site.casework.triage(
+        await site.login("triage1"),
+        submitted.reference,
+        TriageDecision(routing=Routing.JOINT, note="<both> & more"),
+    )
+    [note] = await site.notifications.claim()
+    assert note.target.chat_id == 4711
+    assert note.status is ReporterStatus.ACCEPTED
+    assert note.note == "<both> & more"
+    # Claimed rows are leased: a second worker finds nothing to take.
+    assert await site.notifications.claim() == []
+    await site.notifications.delivered(note.row_id)
+    await site.engine.dispose()
+
+
+async def test_status_only_link_cannot_read_officer_notes(database_url: str) -> None:
+    site = await build_site(database_url)
+    _, submitted = await site.file_report()
+    await site.intake.set_notifications(
+        submitted.case_id,
+        NotifyLevel.STATUS_ONLY,
+        chat_id=4711,
+        language="en",
+        reporter_seed=submitted.reporter_seed,
+    )
+    await site.casework.triage(
+        await site.login("triage1"),
+        submitted.reference,
+        TriageDecision(routing=Routing.UNION, note="officer words"),
+    )
+    [note] = await site.notifications.claim()
+    assert note.note is None
+    assert note.target.reporter_seed is None
+    await site.engine.dispose()

@@ -1,0 +1,94 @@
+"""The whole product on loopback: fake Telegram, the real bot and notifier, the real admin API."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.container import Storage, setup_service
+from bot.devtools.fake_bot_api import FakeBotAPI
+from bot.devtools.scripted import OfficerClient, ScriptedReporter
+from bot.runner import Running, running
+from bot.settings import Settings
+from storage.db import migrate
+from tests.factories import OFFICERS, PASSWORD, TEST_COST
+
+TOKEN = "123456:TEST-token"
+
+
+@dataclass
+class Stack:
+    fake: FakeBotAPI
+    app: Running
+    settings: Settings
+    api_url: str
+
+    def reporter(
+        self,
+        user_id: int = 770001,
+        *,
+        first_name: str = "Xiaoming",
+        last_name: str | None = "Wangsurname",
+        username: str | None = "wxm_reporter",
+        language_code: str = "zh-hans",
+    ) -> ScriptedReporter:
+        user = self.fake.user(
+            user_id,
+            first_name,
+            last_name=last_name,
+            username=username,
+            language_code=language_code,
+        )
+        locale = "en" if language_code.startswith("en") else "zh_CN"
+        return ScriptedReporter(self.fake, user, locale)
+
+    async def officer(self, username: str) -> OfficerClient:
+        client = OfficerClient(self.api_url)
+        await client.login(username, PASSWORD)
+        return client
+
+
+async def _initialise(settings: Settings) -> None:
+    storage = Storage(settings)
+    await migrate(storage.engine)
+    setup = setup_service(storage, settings)
+    words = (await setup.initialize()).recovery_words
+    for username, (role, queues) in OFFICERS.items():
+        await setup.add_officer(username, role, PASSWORD)
+        for queue in queues:
+            await setup.grant_with_recovery(queue, username, words)
+    await storage.close()
+
+
+@pytest.fixture
+async def stack(
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> AsyncIterator[Stack]:
+    """Everything running; log records from every logger are captured for the identity scan."""
+    caplog.set_level(logging.DEBUG)
+    async with FakeBotAPI(TOKEN) as fake:
+        settings = Settings(
+            environment="test",
+            data_dir=tmp_path,
+            database_url=database_url,
+            bot_token=TOKEN,
+            telegram_api_base=fake.base_url,
+            notify_key=base64.b64encode(os.urandom(32)).decode(),
+            api_port=0,
+            kdf_memory_kib=TEST_COST.memory_kib,
+            kdf_iterations=TEST_COST.iterations,
+            kdf_lanes=TEST_COST.lanes,
+            blur_max_minutes=0,
+            notifier_poll_seconds=0.1,
+        )
+        await _initialise(settings)
+        async with running(settings, with_bot=True, with_api=True) as app:
+            assert app.api_url is not None
+            yield Stack(fake, app, settings, app.api_url)
+        assert fake.rejections == [], f"Telegram would have refused: {fake.rejections}"

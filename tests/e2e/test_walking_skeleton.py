@@ -1,0 +1,152 @@
+"""The main job end to end: a concern typed in Telegram reaches an officer, encrypted, and the
+reporter hears back — through the real bot over HTTP, the real admin API, on each database."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import MetaData, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.devtools.scripted import has_button
+from tests.e2e.conftest import Stack
+
+CONCERN = (
+    "我们小区物业的保安和保洁，上个月的工资到现在还没发，问项目经理就说“甲方物业费没收上来”。"
+    "每人四千二左右，一共二十来个人。"
+)
+NASTY = "<b> a <b & c _*[]()~ `tick` 😀 &amp; </i>"
+
+
+async def dump_database(engine: AsyncEngine) -> str:
+    """Every row of every table, as text (bytes as hex and raw), for the identity scan."""
+    metadata = MetaData()
+    async with engine.connect() as conn:
+        await conn.run_sync(metadata.reflect)
+        lines = []
+        for table in metadata.sorted_tables:
+            for row in await conn.execute(select(table)):
+                for value in row:
+                    if isinstance(value, bytes | memoryview):
+                        raw = bytes(value)
+                        lines.append(raw.hex())
+                        lines.append(raw.decode("latin-1"))
+                    else:
+                        lines.append(str(value))
+    return "\n".join(lines)
+
+
+async def test_concern_reaches_union_and_reporter_hears_back(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    reporter = stack.reporter()
+    filed = await reporter.file_report("rights", "wages", [CONCERN, NASTY])
+
+    # The triage officer sees the case, decrypted exactly, and routes it to the union.
+    triage = await stack.officer("triage1")
+    [row] = await triage.cases()
+    assert row["reference"] == filed.reference
+    assert row["status"] == "received"
+    detail = await triage.case(filed.reference)
+    assert detail["report"] == CONCERN + "\n\n" + NASTY
+    mark = reporter.mark()
+    await triage.triage(filed.reference, routing="union", note="已转工会 <处理> & 跟进")
+    accepted = await reporter.expect(lambda e: "已受理" in e.text, mark)
+    assert "已转工会 <处理> & 跟进" in accepted.text
+
+    # The union officer takes it on; the reporter hears about it in the chat.
+    union = await stack.officer("union1")
+    assert [c["reference"] for c in await union.cases()] == [filed.reference]
+    mark = reporter.mark()
+    await union.set_status(filed.reference, "in_progress", "正在核实工资发放情况")
+    progress = await reporter.expect(lambda e: "办理中" in e.text, mark)
+    assert "正在核实工资发放情况" in progress.text
+
+    # The receipt shows the same history.
+    history = await reporter.check_status(filed.receipt)
+    expected_lines = (
+        "已接收",
+        "已受理",
+        "办理中",
+        "已转工会 <处理> & 跟进",
+        "正在核实工资发放情况",
+    )
+    for expected in expected_lines:
+        assert expected in history
+
+    # The bot deleted its messages that showed the receipt or echoed the report.
+    shown = [e for e in stack.fake.bot_messages(reporter.chat_id) if filed.receipt in e.text]
+    assert shown
+    assert all(e.deleted for e in shown)
+    echoed = [e for e in stack.fake.bot_messages(reporter.chat_id) if CONCERN[:20] in e.text]
+    assert echoed
+    assert all(e.deleted for e in echoed)
+
+    # P1: nothing at rest or in the logs names the reporter.
+    dump = await dump_database(stack.app.storage.engine)
+    logs = "\n".join(r.getMessage() for r in caplog.records)
+    assert filed.receipt.replace(" ", "") not in dump
+    assert CONCERN[:10] not in dump
+    for needle in (str(reporter.user.user_id), "Xiaoming", "Wangsurname", "wxm_reporter"):
+        assert needle not in dump, needle
+        assert needle not in logs, needle
+    # message ids of the reporter's chat are not stored either
+    assert dump.count(filed.reference) >= 1
+    await triage.close()
+    await union.close()
+
+
+async def test_long_report_with_markup_is_echoed_in_parts_and_stored_exactly(stack: Stack) -> None:
+    reporter = stack.reporter(770002, language_code="en")
+    long_text = (NASTY + " 举报 ") * 160  # ≈ 5,000 characters of characters Telegram dislikes
+    long_text = long_text[:5000]
+    await reporter.say("/start", has_button(reporter.t("menu.new_report")))
+    await reporter.tap("menu.new_report", has_button(reporter.t("category.not_sure")))
+    await reporter.tap("category.not_sure", has_button(reporter.t("button.done")))
+    # Telegram itself splits long input; the reporter sends it as two messages.
+    await reporter.say(long_text[:4000], has_button(reporter.t("button.done")))
+    await reporter.say(long_text[4000:], has_button(reporter.t("button.done")))
+    mark = reporter.mark()
+    await reporter.user.press(reporter.t("button.done"))
+    await reporter.expect(has_button(reporter.t("button.confirm")), mark)
+    parts = [
+        e
+        for e in stack.fake.bot_messages(reporter.chat_id)
+        if e.sequence > mark and reporter.t("report.review_header") in e.text
+    ]
+    assert len(parts) >= 2
+    assert all(len(e.text) <= 4096 for e in parts)
+    receipt_msg = await reporter.tap("button.confirm", has_button(reporter.t("button.saved")))
+    assert receipt_msg.text
+    await reporter.tap("button.saved", has_button(reporter.t("notify.off")))
+    await reporter.tap("notify.off", lambda e: "Thank you" in e.text)
+    triage = await stack.officer("triage1")
+    [row] = await triage.cases()
+    detail = await triage.case(row["reference"])
+    assert detail["report"] == long_text[:4000] + "\n\n" + long_text[4000:]
+    await triage.close()
+
+
+async def test_sticker_and_unexpected_input_lose_nothing(stack: Stack) -> None:
+    reporter = stack.reporter(770003, language_code="en")
+    await reporter.say("/start", has_button(reporter.t("menu.new_report")))
+    await reporter.tap("menu.new_report", has_button(reporter.t("category.not_sure")))
+    await reporter.tap("category.not_sure", has_button(reporter.t("button.done")))
+    await reporter.say("first part", has_button(reporter.t("button.done")))
+    mark = reporter.mark()
+    await reporter.user.send_message(
+        sticker={
+            "file_id": "CAAC",
+            "file_unique_id": "u1",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+    )
+    refusal = await reporter.expect(has_button(reporter.t("button.done")), mark)
+    assert "not added" in refusal.text
+    await reporter.say("second part", has_button(reporter.t("button.done")))
+    await reporter.tap("button.done", has_button(reporter.t("button.confirm")))
+    review = [e.text for e in stack.fake.bot_messages(reporter.chat_id)]
+    assert any("first part\n\nsecond part" in text for text in review)
