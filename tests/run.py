@@ -25,7 +25,8 @@ def _answers(host: str, port: int) -> bool:
 
 
 def main() -> int:
-    if not os.environ.get("SPEAKUP_TEST_DATABASE_URL") and _answers("127.0.0.1", 5432):
+    # Unset: use a local server if one answers. Set but empty: SQLite only, on purpose.
+    if "SPEAKUP_TEST_DATABASE_URL" not in os.environ and _answers("127.0.0.1", 5432):
         os.environ["SPEAKUP_TEST_DATABASE_URL"] = DEFAULT_PG
     pg = os.environ.get("SPEAKUP_TEST_DATABASE_URL", "")
     if pg:
