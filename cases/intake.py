@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from enum import StrEnum
 
 from cases.categories import CATEGORIES, Queue, Severity
 from cases.errors import InvalidInput, NotFound
@@ -33,7 +34,9 @@ NOTE_KIND = "note"
 MAX_REPORT_CHARS = 20_000
 
 
-class NotifyLevel:
+class NotifyLevel(StrEnum):
+    """How much the reporter is told in the chat (DESIGN §7)."""
+
     FULL = "full"
     STATUS_ONLY = "status"
     OFF = "off"

@@ -6,7 +6,7 @@ import logging
 
 from aiogram import Router
 from aiogram.filters import ExceptionTypeFilter
-from aiogram.types import ErrorEvent
+from aiogram.types import ErrorEvent, Message
 from aiogram.utils.i18n import gettext as _
 
 from cases.errors import SpeakUpError
@@ -21,8 +21,11 @@ async def on_error(event: ErrorEvent) -> None:
     else:
         log.error("unexpected error in a handler: %s", type(event.exception).__name__)
     update = event.update
-    if update.callback_query is not None:
-        await update.callback_query.answer(_("error.generic"), show_alert=True)
+    # Handlers answer button presses before slow work, and Telegram refuses a second answer,
+    # so the reporter is told in the chat instead.
+    query = update.callback_query
+    if query is not None and isinstance(query.message, Message):
+        await query.message.answer(_("error.generic"))
     elif update.message is not None:
         await update.message.answer(_("error.generic"))
 

@@ -182,10 +182,15 @@ async def commit(query: CallbackQuery, state: FSMContext, intake: IntakeService)
         return
     # Leave the receipt state before the slow work, so a second press cannot commit twice.
     await state.set_state(ReportFlow.notify)
-    submitted = await intake.submit(
-        Draft(category=conversation.category or OTHER, text=conversation.text),
-        conversation.receipt,
-    )
+    try:
+        submitted = await intake.submit(
+            Draft(category=conversation.category or OTHER, text=conversation.text),
+            conversation.receipt,
+        )
+    except Exception:
+        # Nothing was committed: put the reporter back on the receipt so a retry works.
+        await state.set_state(ReportFlow.receipt)
+        raise
     conversation.receipt = None
     conversation.parts = []
     conversation.case_id = submitted.case_id

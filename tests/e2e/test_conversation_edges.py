@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.devtools.scripted import ScriptedReporter, has_button, says
+from bot.devtools.scripted import RECEIPT_RE, ScriptedReporter, has_button, says
 from tests.e2e.conftest import Stack
 
 
@@ -119,3 +119,36 @@ async def test_reporter_who_blocked_the_bot_is_marked_unreachable(stack: Stack) 
     assert rows[0]["reporter_unreachable"] is True
     await triage.close()
     await union.close()
+
+
+async def test_a_failed_commit_keeps_the_draft_and_a_retry_files_it(stack: Stack) -> None:
+    """Given the database refuses the first commit, the reporter is told, nothing is lost, and
+    pressing "I have saved it" again files exactly one case under the same receipt."""
+    assert stack.app.dispatcher is not None
+    intake = stack.app.dispatcher["intake"]
+    real_submit = intake.submit
+    calls = 0
+
+    async def flaky_submit(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionError("database went away")
+        return await real_submit(*args, **kwargs)
+
+    intake.submit = flaky_submit
+    reporter, receipt_text = await _to_receipt(stack, 780009)
+    mark = reporter.mark()
+    await reporter.user.press(reporter.t("button.saved"))
+    for _ in range(100):
+        if calls:
+            break
+        await asyncio.sleep(0.05)
+    await reporter.user.press(reporter.t("button.saved"))
+    await reporter.expect(has_button(reporter.t("notify.full")), mark)
+    await reporter.tap("notify.full", says("Thank you"))
+    assert calls == 2
+    assert await _count_cases(stack) == 1
+    receipt = RECEIPT_RE.search(receipt_text)
+    assert receipt is not None
+    assert "Case" in await reporter.check_status(receipt.group(0))
