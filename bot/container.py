@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
+from cases.accounts import AccountService
+from cases.audit import AuditService
 from cases.casework import CaseworkService
 from cases.intake import BlurPolicy, IntakeService
+from cases.membership import MembershipService
 from cases.notifications import NotificationService
 from cases.officers import AuthService
 from cases.runtime import KdfPool
@@ -47,6 +50,9 @@ class BotServices:
 class ApiServices:
     auth: AuthService
     casework: CaseworkService
+    accounts: AccountService
+    membership: MembershipService
+    audit: AuditService
 
 
 def setup_service(storage: Storage, settings: Settings) -> SetupService:
@@ -66,7 +72,11 @@ def bot_services(storage: Storage, settings: Settings) -> BotServices:
 
 def api_services(storage: Storage, settings: Settings) -> ApiServices:
     """What the admin API needs: officer login and casework. No notify key."""
+    setup = setup_service(storage, settings)
     return ApiServices(
         auth=AuthService(storage.uow, storage.kdf, settings.kdf_cost),
         casework=CaseworkService(storage.uow),
+        accounts=AccountService(storage.uow, storage.kdf, settings.kdf_cost, setup),
+        membership=MembershipService(storage.uow),
+        audit=AuditService(storage.uow),
     )
