@@ -39,6 +39,12 @@ class CaseSummaryOut(BaseModel):
     holders: list[str]
     received_on: dt.date
     reporter_unreachable: bool
+    due_on: dt.date | None = None
+    overdue: bool = False
+    disposition: str | None = None
+    rectification_due_on: dt.date | None = None
+    look_back_failures: int = 0
+    closed_on: dt.date | None = None
 
 
 class ItemOut(BaseModel):

@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.settings import Settings
 from cases.accounts import AccountService
 from cases.audit import AuditService
-from cases.casework import CaseworkService
+from cases.deadlines import Deadlines
 from cases.intake import BlurPolicy, IntakeService
 from cases.membership import MembershipService
 from cases.notifications import NotificationService
 from cases.officers import AuthService
 from cases.runtime import KdfPool
 from cases.setup import SetupService
+from cases.workflow import WorkflowService
 from storage.db import make_engine, make_sessionmaker
 from storage.repositories import SqlUnitOfWork
 
@@ -49,7 +50,7 @@ class BotServices:
 @dataclass(frozen=True)
 class ApiServices:
     auth: AuthService
-    casework: CaseworkService
+    casework: WorkflowService
     accounts: AccountService
     membership: MembershipService
     audit: AuditService
@@ -75,7 +76,7 @@ def api_services(storage: Storage, settings: Settings) -> ApiServices:
     setup = setup_service(storage, settings)
     return ApiServices(
         auth=AuthService(storage.uow, storage.kdf, settings.kdf_cost),
-        casework=CaseworkService(storage.uow),
+        casework=WorkflowService(storage.uow, deadlines=Deadlines(settings.deadline_policy)),
         accounts=AccountService(storage.uow, storage.kdf, settings.kdf_cost, setup),
         membership=MembershipService(storage.uow),
         audit=AuditService(storage.uow),

@@ -10,13 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cases.accounts import AccountService
 from cases.audit import AuditService
-from cases.casework import CaseworkService
 from cases.intake import BlurPolicy, Draft, IntakeService, Submitted
 from cases.membership import MembershipService
 from cases.notifications import NotificationService
 from cases.officers import AuthService, OfficerSession
 from cases.runtime import KdfPool
 from cases.setup import SetupService
+from cases.workflow import WorkflowService
 from storage.crypto.primitives import KdfCost, random_bytes
 from storage.crypto.receipts import new_receipt
 from storage.db import make_engine, make_sessionmaker, migrate
@@ -44,7 +44,7 @@ class Site:
     setup: SetupService
     intake: IntakeService
     auth: AuthService
-    casework: CaseworkService
+    casework: WorkflowService
     notifications: NotificationService
     recovery_words: str
     notify_key: bytes
@@ -98,7 +98,7 @@ async def build_site(database_url: str, *, officers: bool = True) -> Site:
         setup=setup,
         intake=IntakeService(uow, kdf, notify_key=notify_key, blur=BlurPolicy(dt.timedelta(0))),
         auth=AuthService(uow, kdf, TEST_COST),
-        casework=CaseworkService(uow),
+        casework=WorkflowService(uow),
         notifications=NotificationService(uow, notify_key),
         recovery_words=initialized.recovery_words,
         notify_key=notify_key,
