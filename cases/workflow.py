@@ -16,7 +16,7 @@ from cases.lifecycle import Status, check_transition
 from cases.officers import OfficerSession
 from cases.ports import CaseRecord, ItemRecord, UnitOfWork
 from cases.references import new_id
-from cases.roles import CASEWORK_ROLES, require
+from cases.roles import CASEWORK_ROLES, Role, require
 from storage.crypto import keys
 
 INTERNAL_NOTE_KIND = "internal_note"
@@ -88,6 +88,7 @@ class WorkflowService(CaseworkService):
         self, session: OfficerSession, reference: str, disposition: Disposition, note: str | None
     ) -> CaseSummary:
         """Record how the holding queue disposes of the case (its own list only)."""
+        require(session.role, frozenset({Role.UNION, Role.DISCIPLINE}))
         if disposition not in allowed_for(set(session.queue_keys)):
             raise InvalidInput("this disposition is not one of your queue's")
         return await self._step(
@@ -129,6 +130,7 @@ class WorkflowService(CaseworkService):
         self, session: OfficerSession, reference: str, *, passed: bool, note: str | None
     ) -> CaseSummary:
         """回头看: passed closes the case; failed sends it back to rectification, counted."""
+        require(session.role, CASEWORK_ROLES)
         if passed:
             return await self.close(session, reference, note or "")
         async with self._uow() as uow:
@@ -163,6 +165,7 @@ class WorkflowService(CaseworkService):
 
     async def extend(self, session: OfficerSession, reference: str, reason: str) -> CaseSummary:
         """The one extension of the handling deadline, with a reason (internal note)."""
+        require(session.role, CASEWORK_ROLES)
         reason = _text(reason, "a reason to extend")
         async with self._uow() as uow:
             case = await self._load(uow, session, reference)
