@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from admin_api.sessions import SessionStore
 from bot.container import ApiServices
+from cases.errors import EnrolmentRequired
 from cases.officers import OfficerSession
 
 _bearer = HTTPBearer(auto_error=False)
@@ -29,7 +30,7 @@ SessionsDep = Annotated[SessionStore, Depends(_sessions)]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def _officer(sessions: SessionsDep, credentials: BearerDep) -> OfficerSession:
+def _any_session(sessions: SessionsDep, credentials: BearerDep) -> OfficerSession:
     session = sessions.get(credentials.credentials) if credentials else None
     if session is None:
         raise HTTPException(
@@ -37,6 +38,16 @@ def _officer(sessions: SessionsDep, credentials: BearerDep) -> OfficerSession:
             "log in first, or again after the session expired",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return session
+
+
+EnrollingDep = Annotated[OfficerSession, Depends(_any_session)]
+
+
+def _officer(session: EnrollingDep) -> OfficerSession:
+    # Until a TOTP authenticator is enrolled, the session may only enrol (or log out).
+    if session.enrolment_pending:
+        raise EnrolmentRequired("enrol a TOTP authenticator first: POST /api/v1/auth/totp")
     return session
 
 

@@ -11,16 +11,20 @@ from cases.errors import (
     AuthenticationFailed,
     Conflict,
     DecryptionError,
+    EnrolmentRequired,
     Forbidden,
     InvalidInput,
     InvalidTransition,
     NotFound,
     SpeakUpError,
+    TooManyAttempts,
 )
 
 STATUS: list[tuple[type[SpeakUpError], int]] = [
     (AuthenticationFailed, 401),
     (Forbidden, 403),
+    (EnrolmentRequired, 403),
+    (TooManyAttempts, 429),
     # A session whose keys cannot open a case is refused like a missing permission (P3).
     (DecryptionError, 403),
     (NotFound, 404),
@@ -43,6 +47,9 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, InvalidTransition):
             body["allowed"] = exc.allowed
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationFailed) else None
+        if isinstance(exc, TooManyAttempts):
+            body["retry_after"] = exc.retry_after
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(body, status_code=_status_of(exc), headers=headers)
 
     async def validation(_: Request, exc: Exception) -> JSONResponse:
@@ -55,7 +62,12 @@ def install(app: FastAPI) -> None:
 
     async def http(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)  # noqa: S101
-        code = {401: "authentication_required", 404: "not_found", 405: "method_not_allowed"}
+        code = {
+            401: "authentication_required",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+        }
         return JSONResponse(
             {"code": code.get(exc.status_code, "http_error"), "message": str(exc.detail)},
             status_code=exc.status_code,

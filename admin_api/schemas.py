@@ -13,6 +13,7 @@ from cases.lifecycle import Status
 class LoginIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
+    totp: str | None = Field(default=None, max_length=16, description="6-digit TOTP code")
 
 
 class OfficerOut(BaseModel):
@@ -25,6 +26,8 @@ class LoginOut(BaseModel):
     token: str
     expires_at: dt.datetime
     officer: OfficerOut
+    # True on a first login: the token may only enrol a TOTP authenticator.
+    enrolment_required: bool = False
 
 
 class CaseSummaryOut(BaseModel):
@@ -36,6 +39,12 @@ class CaseSummaryOut(BaseModel):
     holders: list[str]
     received_on: dt.date
     reporter_unreachable: bool
+    due_on: dt.date | None = None
+    overdue: bool = False
+    disposition: str | None = None
+    rectification_due_on: dt.date | None = None
+    look_back_failures: int = 0
+    closed_on: dt.date | None = None
 
 
 class ItemOut(BaseModel):
@@ -81,3 +90,4 @@ class ErrorOut(BaseModel):
     code: str
     message: str
     allowed: list[str] | None = None
+    retry_after: int | None = None

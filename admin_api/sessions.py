@@ -49,6 +49,7 @@ class SessionStore:
         if entry is None:
             return None
         entry.last_seen = self._clock()
+        entry.session.drop_expired(entry.last_seen)
         return entry.session
 
     def close(self, token: str) -> None:
@@ -67,3 +68,16 @@ class SessionStore:
         for entry in self._entries.values():
             entry.session.wipe()
         self._entries.clear()
+
+    def close_officer(self, officer_id: str) -> None:
+        """End every session of an officer (disabled, reset, role changed)."""
+        for key, entry in list(self._entries.items()):
+            if entry.session.officer_id == officer_id:
+                entry.session.wipe()
+                del self._entries[key]
+
+    def drop_queue(self, officer_id: str, queue: str) -> None:
+        """A revoked grant leaves the officer's live sessions at once."""
+        for entry in self._entries.values():
+            if entry.session.officer_id == officer_id:
+                entry.session.drop_queue(queue)

@@ -79,6 +79,20 @@ async def cmd_officer_grant(settings: Settings, args: argparse.Namespace) -> int
     return await _with_storage(settings, work)
 
 
+async def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    from cases.audit import AuditService
+
+    async def work(storage: Storage) -> int:
+        result = await AuditService(storage.uow).verify()
+        if result.ok:
+            print(f"Audit log intact: {result.checked} rows, head {result.head_hash}.")
+            return 0
+        print(f"Audit log BROKEN at row {result.first_broken_id}: {result.reason}.")
+        return 1
+
+    return await _with_storage(settings, work)
+
+
 async def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runner import serve_forever
 
@@ -121,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     grant.add_argument("--queue", required=True, choices=["triage", "union", "discipline"])
     grant.add_argument("--username", required=True)
 
+    audit = sub.add_parser("audit", help="the tamper-evident audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser("verify", help="check the hash chain; non-zero exit names the break")
+
     sub.add_parser("run", help="bot, notifier and admin API in one process")
     sub.add_parser("bot", help="bot and notifier only (holds the notify key)")
     sub.add_parser("api", help="admin API only (never holds the notify key)")
@@ -147,6 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bot": cmd_serve,
         "api": cmd_serve,
         "demo": cmd_demo,
+        "audit": cmd_audit_verify,
     }
     if args.command == "officer":
         handler = cmd_officer_add if args.officer_command == "add" else cmd_officer_grant

@@ -10,12 +10,16 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
-from cases.casework import CaseworkService
+from cases.accounts import AccountService
+from cases.audit import AuditService
+from cases.deadlines import Deadlines
 from cases.intake import BlurPolicy, IntakeService
+from cases.membership import MembershipService
 from cases.notifications import NotificationService
 from cases.officers import AuthService
 from cases.runtime import KdfPool
 from cases.setup import SetupService
+from cases.workflow import WorkflowService
 from storage.db import make_engine, make_sessionmaker
 from storage.repositories import SqlUnitOfWork
 
@@ -46,7 +50,10 @@ class BotServices:
 @dataclass(frozen=True)
 class ApiServices:
     auth: AuthService
-    casework: CaseworkService
+    casework: WorkflowService
+    accounts: AccountService
+    membership: MembershipService
+    audit: AuditService
 
 
 def setup_service(storage: Storage, settings: Settings) -> SetupService:
@@ -66,7 +73,11 @@ def bot_services(storage: Storage, settings: Settings) -> BotServices:
 
 def api_services(storage: Storage, settings: Settings) -> ApiServices:
     """What the admin API needs: officer login and casework. No notify key."""
+    setup = setup_service(storage, settings)
     return ApiServices(
         auth=AuthService(storage.uow, storage.kdf, settings.kdf_cost),
-        casework=CaseworkService(storage.uow),
+        casework=WorkflowService(storage.uow, deadlines=Deadlines(settings.deadline_policy)),
+        accounts=AccountService(storage.uow, storage.kdf, settings.kdf_cost, setup),
+        membership=MembershipService(storage.uow),
+        audit=AuditService(storage.uow),
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cases.deadlines import DeadlinePolicy
 from storage.crypto.primitives import KdfCost
 
 PLACEHOLDER = "change-me"
@@ -50,6 +51,15 @@ class Settings(BaseSettings):
     notifier_poll_seconds: float = 1.0
     notifier_max_attempts: int = 8
 
+    # Deadlines (DESIGN §4); working days follow China's holiday calendar.
+    deadline_triage_working_days: int = 5
+    deadline_acceptance_notice_working_days: int = 15
+    deadline_feedback_months: int = 3
+    deadline_handling_days: int = 60
+    deadline_extension_days: int = 30
+    deadline_look_back_days: int = 30
+    deadline_transfer_working_days: int = 5
+
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
         if self.environment == "production":
@@ -79,6 +89,18 @@ class Settings(BaseSettings):
     @property
     def blur_max(self) -> dt.timedelta:
         return dt.timedelta(minutes=self.blur_max_minutes)
+
+    @property
+    def deadline_policy(self) -> DeadlinePolicy:
+        return DeadlinePolicy(
+            triage_working_days=self.deadline_triage_working_days,
+            acceptance_notice_working_days=self.deadline_acceptance_notice_working_days,
+            feedback_months=self.deadline_feedback_months,
+            handling_days=self.deadline_handling_days,
+            extension_days=self.deadline_extension_days,
+            look_back_days=self.deadline_look_back_days,
+            transfer_working_days=self.deadline_transfer_working_days,
+        )
 
     def notify_key_bytes(self) -> bytes:
         """The decoded notify key; a clear error if it is missing or malformed."""

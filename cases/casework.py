@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from cases.categories import CATEGORIES, NotAcceptedReason, Queue, Routing, Severity
+from cases.deadlines import DeadlinePolicy, Deadlines
 from cases.errors import DecryptionError, InvalidInput, NotFound
 from cases.intake import NOTE_KIND, REPORT_KIND
 from cases.lifecycle import Status, check_transition, reporter_status
@@ -42,6 +43,12 @@ class CaseSummary:
     holders: tuple[str, ...]
     received_on: dt.date
     reporter_unreachable: bool
+    due_on: dt.date | None = None
+    overdue: bool = False
+    disposition: str | None = None
+    rectification_due_on: dt.date | None = None
+    look_back_failures: int = 0
+    closed_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,8 @@ class TriageDecision:
     note: str | None = None
 
 
-def _summary(case: CaseRecord) -> CaseSummary:
+def _summary(case: CaseRecord, today: dt.date | None = None) -> CaseSummary:
+    due = case.due_on
     return CaseSummary(
         reference=case.reference,
         category=case.category,
@@ -92,15 +100,44 @@ def _summary(case: CaseRecord) -> CaseSummary:
         holders=case.holders,
         received_on=case.received_on,
         reporter_unreachable=case.reporter_unreachable,
+        due_on=due,
+        overdue=due is not None and today is not None and due < today,
+        disposition=case.disposition,
+        rectification_due_on=case.rectification_due_on,
+        look_back_failures=case.look_back_failures,
+        closed_on=case.closed_on,
     )
 
 
 class CaseworkService:
     """Case operations for authenticated officers."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock = utcnow,
+        deadlines: Deadlines | None = None,
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._deadlines = deadlines or Deadlines(DeadlinePolicy())
+
+    def _today(self) -> dt.date:
+        return self._clock().date()
+
+    def _due_for(self, case: CaseRecord, status: Status) -> dict[str, object]:
+        """The due date a case carries in `status` (DESIGN §4 deadlines)."""
+        handling = case.handling_due_on or self._deadlines.handling_due(
+            case.received_on, extended=case.extended
+        )
+        if status is Status.RECTIFICATION:
+            return {"due_on": case.rectification_due_on, "handling_due_on": handling}
+        if status is Status.LOOK_BACK and case.rectification_due_on is not None:
+            due = self._deadlines.look_back_due(case.rectification_due_on)
+            return {"due_on": due, "handling_due_on": handling}
+        if status in (Status.CLOSED, Status.NOT_ACCEPTED):
+            return {"due_on": None, "closed_on": self._today()}
+        return {"due_on": handling, "handling_due_on": handling, "closed_on": None}
 
     async def list_cases(
         self,
@@ -111,15 +148,33 @@ class CaseworkService:
         category: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        severity: str | None = None,
+        overdue: bool = False,
+        received_from: dt.date | None = None,
+        received_to: dt.date | None = None,
+        sort: str = "received",
     ) -> list[CaseSummary]:
         """Cases held by the officer's queues (or one of them), newest first. No decryption."""
         require(session.role, CASEWORK_ROLES)
         queues = tuple(q for q in session.queue_keys if queue is None or q == queue)
         if not queues:
             return []
-        query = CaseFilter(queues, self._clock(), status, category, limit, offset)
+        today = self._today()
+        query = CaseFilter(
+            queues,
+            self._clock(),
+            status,
+            category,
+            limit,
+            offset,
+            severity=severity,
+            overdue_on=today if overdue else None,
+            received_from=received_from,
+            received_to=received_to,
+            sort=sort,
+        )
         async with self._uow() as uow:
-            return [_summary(c) for c in await uow.cases.search(query)]
+            return [_summary(c, today) for c in await uow.cases.search(query)]
 
     async def _load(self, uow: UnitOfWork, session: OfficerSession, reference: str) -> CaseRecord:
         case = await uow.cases.by_reference(normalize_reference(reference))
@@ -192,7 +247,9 @@ class CaseworkService:
             for i in items
             if i.kind != REPORT_KIND
         )
-        return CaseDetail(_summary(case), case.not_accepted_reason, report, views, history)
+        return CaseDetail(
+            _summary(case, self._today()), case.not_accepted_reason, report, views, history
+        )
 
     async def triage(
         self, session: OfficerSession, reference: str, decision: TriageDecision
@@ -211,6 +268,7 @@ class CaseworkService:
             check_transition(Status(case.status), target, via_triage=True)
             case_private = await self._open_case_key(uow, session, case)
             fields: dict[str, object] = {"status": target, "updated_at": self._clock()}
+            fields.update(self._due_for(case, target))
             if decision.category:
                 fields["category"] = decision.category
             if decision.severity:
@@ -241,7 +299,7 @@ class CaseworkService:
             await uow.commit()
             updated = await uow.cases.by_reference(case.reference)
         assert updated is not None  # noqa: S101 - just written in this transaction
-        return _summary(updated)
+        return _summary(updated, self._today())
 
     async def change_status(
         self, session: OfficerSession, reference: str, status: Status, note: str | None
@@ -256,7 +314,9 @@ class CaseworkService:
                 raise InvalidInput("reopening a closed case needs a reason in the note")
             # Prove the session can open this case before changing it (P3, not just a check).
             await self._open_case_key(uow, session, case)
-            await uow.cases.update(case.id, status=status, updated_at=self._clock())
+            await uow.cases.update(
+                case.id, status=status, updated_at=self._clock(), **self._due_for(case, status)
+            )
             notify = reporter_status(status) != reporter_status(current)
             await self._record_event(uow, session, case, status, note, notify=notify)
             await uow.audit.append(
@@ -269,7 +329,7 @@ class CaseworkService:
             await uow.commit()
             updated = await uow.cases.by_reference(case.reference)
         assert updated is not None  # noqa: S101 - just written in this transaction
-        return _summary(updated)
+        return _summary(updated, self._today())
 
     async def _record_event(
         self,

@@ -55,3 +55,19 @@ class Conflict(SpeakUpError):
     """The request clashes with existing state (a duplicate name, a key already granted)."""
 
     code = "conflict"
+
+
+class TooManyAttempts(SpeakUpError):
+    """Too many failed logins for this username; wait `retry_after` seconds."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed attempts; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class EnrolmentRequired(SpeakUpError):
+    """The officer must enrol a TOTP authenticator before doing anything else."""
+
+    code = "totp_enrolment_required"

@@ -1,19 +1,22 @@
-"""Officer login: the password unlocks the officer key, which opens the queue-key grants.
+"""Officer login: password + TOTP unlock the officer key, which opens the queue-key grants.
 
 The unlocked keys live only in the returned `OfficerSession`, in memory (P4). `wipe` zeroes the
 buffers on logout or expiry — best effort in Python, but it keeps them from lingering in a
-session store.
+session store. A first login with the right password yields a session that can do nothing but
+enrol a TOTP authenticator (`EnrolmentRequired` everywhere else).
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from dataclasses import dataclass, field
 
-from cases.errors import AuthenticationFailed
-from cases.ports import UnitOfWorkFactory
+from cases.errors import AuthenticationFailed, Conflict, DecryptionError, InvalidInput
+from cases.ports import UnitOfWork, UnitOfWorkFactory
 from cases.runtime import Clock, KdfPool, utcnow
-from storage.crypto import keys
+from cases.throttle import LoginThrottle
+from storage.crypto import keys, officer_auth
 from storage.crypto.primitives import KdfCost
 
 
@@ -25,15 +28,44 @@ class OfficerSession:
     username: str
     role: str
     queue_keys: dict[str, bytearray] = field(default_factory=dict, repr=False)
+    # When each time-limited grant runs out; the key is dropped from the session then.
+    grant_expiry: dict[str, dt.datetime] = field(default_factory=dict)
+    # Set only between a first password login and TOTP confirmation.
+    enrolment_pending: bool = False
+    totp_key: bytearray | None = field(default=None, repr=False)
+    pending_secret: str | None = field(default=None, repr=False)
 
     def queue_key(self, queue: str) -> bytes | None:
         key = self.queue_keys.get(queue)
         return bytes(key) if key is not None else None
 
-    def wipe(self) -> None:
-        for key in self.queue_keys.values():
+    def drop_queue(self, queue: str) -> None:
+        key = self.queue_keys.pop(queue, None)
+        if key is not None:
             key[:] = bytes(len(key))
-        self.queue_keys.clear()
+        self.grant_expiry.pop(queue, None)
+
+    def drop_expired(self, now: dt.datetime) -> None:
+        for queue, until in list(self.grant_expiry.items()):
+            if until <= now:
+                self.drop_queue(queue)
+
+    def wipe(self) -> None:
+        for queue in list(self.queue_keys):
+            self.drop_queue(queue)
+        if self.totp_key is not None:
+            self.totp_key[:] = bytes(len(self.totp_key))
+            self.totp_key = None
+        self.pending_secret = None
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What an authenticator app needs; shown once to the officer who is enrolling."""
+
+    secret: str
+    uri: str
+    qr_png: bytes
 
 
 # A fixed dummy account so an unknown username costs the same Argon2 work as a wrong password,
@@ -42,36 +74,157 @@ _DUMMY_ID = "0" * 32
 
 
 class AuthService:
-    """Verify an officer's password and unlock their keys."""
+    """Verify an officer's password and TOTP code and unlock their keys."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, kdf: KdfPool, cost: KdfCost, clock: Clock = utcnow
+        self,
+        uow: UnitOfWorkFactory,
+        kdf: KdfPool,
+        cost: KdfCost,
+        clock: Clock = utcnow,
+        throttle: LoginThrottle | None = None,
     ) -> None:
         self._uow = uow
         self._kdf = kdf
+        self._cost = cost
         self._clock = clock
+        self.throttle = throttle or LoginThrottle()
         self._dummy = keys.create_officer_key(_DUMMY_ID, "dummy password never used", cost)
 
-    async def login(self, username: str, password: str) -> OfficerSession:
-        """An unlocked session, or AuthenticationFailed (same error for every failure)."""
+    async def _fail(self, username: str) -> AuthenticationFailed:
+        self.throttle.failed(username, self._clock())
         async with self._uow() as uow:
+            # No username in the audit row: it could be a mistyped password or a real name.
+            await uow.audit.append(
+                at=self._clock(),
+                officer_id=None,
+                action="login_failed",
+                case_reference=None,
+                detail="",
+            )
+            await uow.commit()
+        return AuthenticationFailed("wrong credentials")
+
+    async def login(self, username: str, password: str, totp: str | None = None) -> OfficerSession:
+        """An unlocked session, or AuthenticationFailed (same error for every failure)."""
+        self.throttle.check(username, self._clock())
+        async with self._uow() as uow:
+            await _purge_expired_grants(uow, self._clock())
             officer = await uow.officers.by_username(username)
             grants = await uow.officers.grants_of(officer.id) if officer else []
+            await uow.commit()
         if officer is None or officer.disabled:
             with contextlib.suppress(AuthenticationFailed):
-                await self._kdf.run(keys.unlock_officer_key, _DUMMY_ID, self._dummy, password)
-            raise AuthenticationFailed("wrong credentials")
-        pair = await self._kdf.run(keys.unlock_officer_key, officer.id, officer.key, password)
-        now = self._clock()
+                await self._kdf.run(officer_auth.unlock, _DUMMY_ID, self._dummy, password)
+            raise await self._fail(username)
+        try:
+            unlocked = await self._kdf.run(officer_auth.unlock, officer.id, officer.key, password)
+        except AuthenticationFailed:
+            raise await self._fail(username) from None
         session = OfficerSession(officer.id, officer.username, officer.role)
+        if officer.totp_wrapped is None:
+            session.enrolment_pending = True
+            session.totp_key = bytearray(unlocked.totp_key)
+        else:
+            secret = officer_auth.open_totp(unlocked.totp_key, officer.id, officer.totp_wrapped)
+            if totp is None or not officer_auth.verify_code(secret, totp):
+                raise await self._fail(username)
+        now = self._clock()
         for grant in grants:
-            if grant.expires_at is not None and grant.expires_at <= now:
-                continue
-            private = keys.open_queue_key(grant.queue, officer.id, pair.private, grant.sealed_key)
+            private = keys.open_queue_key(
+                grant.queue, officer.id, unlocked.pair.private, grant.sealed_key
+            )
             session.queue_keys[grant.queue] = bytearray(private)
+            if grant.expires_at is not None:
+                session.grant_expiry[grant.queue] = grant.expires_at
+        self.throttle.succeeded(username)
+        action = "login_enrolment" if session.enrolment_pending else "login"
         async with self._uow() as uow:
             await uow.audit.append(
-                at=now, officer_id=officer.id, action="login", case_reference=None, detail=""
+                at=now, officer_id=officer.id, action=action, case_reference=None, detail=""
             )
             await uow.commit()
         return session
+
+    def begin_enrolment(self, session: OfficerSession) -> Enrolment:
+        """A fresh TOTP secret for a session that must enrol; held in memory until confirmed."""
+        if not session.enrolment_pending:
+            raise Conflict("a TOTP authenticator is already enrolled")
+        secret = officer_auth.new_totp_secret()
+        session.pending_secret = secret
+        uri = officer_auth.provisioning_uri(secret, session.username)
+        return Enrolment(secret, uri, officer_auth.qr_png(uri))
+
+    async def confirm_enrolment(self, session: OfficerSession, code: str) -> None:
+        """Store the secret (wrapped under the password key) once a code from it checks out."""
+        secret, totp_key = session.pending_secret, session.totp_key
+        if not session.enrolment_pending or secret is None or totp_key is None:
+            raise Conflict("start the enrolment first")
+        if not officer_auth.verify_code(secret, code):
+            raise InvalidInput("that code does not match; check the authenticator's clock")
+        sealed = officer_auth.seal_totp(bytes(totp_key), session.officer_id, secret)
+        async with self._uow() as uow:
+            await uow.accounts.set_totp(session.officer_id, sealed)
+            await uow.audit.append(
+                at=self._clock(),
+                officer_id=session.officer_id,
+                action="totp_enrolled",
+                case_reference=None,
+                detail="",
+            )
+            await uow.commit()
+        totp_key[:] = bytes(len(totp_key))
+        session.totp_key = None
+        session.pending_secret = None
+        session.enrolment_pending = False
+
+    async def change_password(self, session: OfficerSession, old: str, new: str) -> None:
+        """Re-wrap the officer key and the TOTP secret under a new password; grants stay."""
+        if len(new) < 12:
+            raise InvalidInput("password must be at least 12 characters")
+        async with self._uow() as uow:
+            officer = await uow.officers.by_id(session.officer_id)
+        if officer is None:
+            raise AuthenticationFailed("wrong credentials")
+        try:
+            unlocked = await self._kdf.run(officer_auth.unlock, officer.id, officer.key, old)
+        except AuthenticationFailed:
+            raise await self._fail(session.username) from None
+        wrapped, totp_key = await self._kdf.run(
+            officer_auth.wrap, officer.id, unlocked.pair, new, self._cost
+        )
+        totp_wrapped = None
+        if officer.totp_wrapped is not None:
+            try:
+                secret = officer_auth.open_totp(unlocked.totp_key, officer.id, officer.totp_wrapped)
+            except DecryptionError:  # pragma: no cover - the same K wrapped it
+                secret = None
+            if secret is not None:
+                totp_wrapped = officer_auth.seal_totp(totp_key, officer.id, secret)
+        if session.enrolment_pending and session.totp_key is not None:
+            session.totp_key[:] = totp_key
+        async with self._uow() as uow:
+            await uow.accounts.replace_key(officer.id, wrapped, totp_wrapped)
+            await uow.audit.append(
+                at=self._clock(),
+                officer_id=officer.id,
+                action="password_changed",
+                case_reference=None,
+                detail="",
+            )
+            await uow.commit()
+
+
+async def _purge_expired_grants(uow: UnitOfWork, now: dt.datetime) -> None:
+    """Delete grants whose secondment ended, each with an audit row."""
+    for member in await uow.accounts.delete_expired_grants(now):
+        await uow.audit.append(
+            at=now,
+            officer_id=None,
+            action="grant_expired",
+            case_reference=None,
+            detail=f"{member.queue} from {member.username}",
+        )
+
+
+purge_expired_grants = _purge_expired_grants

@@ -35,6 +35,7 @@ class OfficerRecord:
     role: str
     disabled: bool
     key: WrappedOfficerKey
+    totp_wrapped: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,13 @@ class CaseRecord:
     not_accepted_reason: str | None
     reporter_unreachable: bool
     holders: tuple[str, ...]
+    due_on: dt.date | None = None
+    handling_due_on: dt.date | None = None
+    closed_on: dt.date | None = None
+    disposition: str | None = None
+    rectification_due_on: dt.date | None = None
+    look_back_failures: int = 0
+    extended: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,11 @@ class CaseFilter:
     category: str | None = None
     limit: int = 50
     offset: int = 0
+    severity: str | None = None
+    overdue_on: dt.date | None = None  # only cases whose due date is before this day
+    received_from: dt.date | None = None
+    received_to: dt.date | None = None
+    sort: str = "received"  # "received" (newest first) or "due" (soonest first)
 
 
 class SiteRepository(Protocol):
@@ -169,6 +182,80 @@ class AuditRepository(Protocol):
     ) -> None: ...
 
 
+@dataclass(frozen=True)
+class TransferRecord:
+    id: str
+    case_id: str
+    from_queue: str
+    to_queue: str
+    status: str
+    requested_on: dt.date
+    respond_by: dt.date
+    responded_on: dt.date | None
+    sealed_case_key: bytes | None
+    feedback_item_id: str
+    reason_item_id: str | None
+    requested_by: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: dt.datetime
+    officer_id: str | None
+    action: str
+    case_reference: str | None
+    detail: str
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class MemberRecord:
+    queue: str
+    officer_id: str
+    username: str
+    granted_at: dt.datetime
+    expires_at: dt.datetime | None
+
+
+class AccountRepository(Protocol):
+    """Officer account changes the administrator and the officers themselves make."""
+
+    async def all(self) -> list[OfficerRecord]: ...
+    async def set_role(self, officer_id: str, role: str) -> None: ...
+    async def set_disabled(self, officer_id: str, disabled: bool) -> None: ...
+    async def replace_key(
+        self, officer_id: str, key: WrappedOfficerKey, totp_wrapped: bytes | None
+    ) -> None: ...
+    async def set_totp(self, officer_id: str, totp_wrapped: bytes | None) -> None: ...
+    async def members(self, queue: str) -> list[MemberRecord]: ...
+    async def delete_grant(self, queue: str, officer_id: str) -> bool: ...
+    async def delete_grants_of(self, officer_id: str) -> None: ...
+    async def delete_expired_grants(self, now: dt.datetime) -> list[MemberRecord]: ...
+
+
+class TransferRepository(Protocol):
+    async def add(self, transfer: TransferRecord) -> None: ...
+    async def get(self, transfer_id: str) -> TransferRecord | None: ...
+    async def pending_for_case(self, case_id: str) -> list[TransferRecord]: ...
+    async def for_queues(
+        self, queues: tuple[str, ...], status: str | None
+    ) -> list[TransferRecord]: ...
+    async def resolve(
+        self, transfer_id: str, status: str, on: dt.date, reason_item_id: str | None
+    ) -> None: ...
+
+
+class AuditLogReader(Protocol):
+    async def page(self, limit: int, offset: int, action: str | None) -> list[AuditEntry]: ...
+    async def chain(self) -> list[AuditEntry]: ...
+
+
+class StatsRepository(Protocol):
+    async def all_cases(self, visible_at: dt.datetime) -> list[CaseRecord]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over all repositories; leaving the block without commit rolls back."""
 
@@ -177,6 +264,10 @@ class UnitOfWork(Protocol):
     cases: CaseRepository
     outbox: OutboxRepository
     audit: AuditRepository
+    accounts: AccountRepository
+    transfers: TransferRepository
+    audit_log: AuditLogReader
+    stats: StatsRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -105,6 +105,9 @@ class Officer(Base):
     wrapped_private_key: Mapped[bytes] = mapped_column(LargeBinary)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The TOTP secret, AES-GCM under HKDF(password key, "totp"): the database alone does not
+    # reveal it. None until the officer enrols (forced at first login).
+    totp_wrapped: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class QueueGrant(Base):
@@ -140,10 +143,22 @@ class Case(Base):
     not_accepted_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     reporter_unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Workflow metadata (issue 4). Dates only, never content: owner units and outcomes are
+    # sealed items.
+    due_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    handling_due_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    disposition: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    rectification_due_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    look_back_failures: Mapped[int] = mapped_column(Integer, default=0)
+    extended: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (
         Index("ix_cases_status_received", "status", "received_on"),
         Index("ix_cases_category", "category"),
+        Index("ix_cases_severity", "severity"),
+        Index("ix_cases_due_on", "due_on"),
+        Index("ix_cases_received_on", "received_on"),
     )
 
 
@@ -242,3 +257,28 @@ class AuditRow(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Transfer(Base):
+    """A clue transfer (线索移交) from one queue to the other.
+
+    `sealed_case_key` is the case key already sealed to the receiving queue by the sender, who
+    can open it; accepting moves it into `case_keys`, declining deletes it.
+    """
+
+    __tablename__ = "transfers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    from_queue: Mapped[str] = mapped_column(ForeignKey("queues.name"))
+    to_queue: Mapped[str] = mapped_column(ForeignKey("queues.name"))
+    status: Mapped[str] = mapped_column(String(16))
+    requested_on: Mapped[dt.date] = mapped_column(Date)
+    respond_by: Mapped[dt.date] = mapped_column(Date)
+    responded_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    sealed_case_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    feedback_item_id: Mapped[str] = mapped_column(ForeignKey("case_items.id"))
+    reason_item_id: Mapped[str | None] = mapped_column(ForeignKey("case_items.id"), nullable=True)
+    requested_by: Mapped[str] = mapped_column(ForeignKey("officers.id"))
+
+    __table_args__ = (Index("ix_transfers_to_queue_status", "to_queue", "status"),)

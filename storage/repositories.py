@@ -16,6 +16,8 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cases.ports import (
+    AccountRepository,
+    AuditLogReader,
     AuditRepository,
     CaseFilter,
     CaseRecord,
@@ -31,6 +33,8 @@ from cases.ports import (
     QueueRecord,
     SiteParams,
     SiteRepository,
+    StatsRepository,
+    TransferRepository,
 )
 from storage.crypto.keys import WrappedOfficerKey
 from storage.crypto.primitives import KdfCost
@@ -99,7 +103,7 @@ def _officer(row: Officer) -> OfficerRecord:
         wrapped_private=row.wrapped_private_key,
         cost=KdfCost(row.kdf_memory_kib, row.kdf_iterations, row.kdf_lanes),
     )
-    return OfficerRecord(row.id, row.username, row.role, row.disabled, key)
+    return OfficerRecord(row.id, row.username, row.role, row.disabled, key, row.totp_wrapped)
 
 
 class SqlOfficerRepository:
@@ -177,6 +181,13 @@ class SqlCaseRepository:
             not_accepted_reason=row.not_accepted_reason,
             reporter_unreachable=row.reporter_unreachable,
             holders=tuple(holders),
+            due_on=row.due_on,
+            handling_due_on=row.handling_due_on,
+            closed_on=row.closed_on,
+            disposition=row.disposition,
+            rectification_due_on=row.rectification_due_on,
+            look_back_failures=row.look_back_failures or 0,
+            extended=bool(row.extended),
         )
 
     async def add(self, case: CaseRecord, lookup_tag: bytes, case_keys: dict[str, bytes]) -> None:
@@ -195,6 +206,8 @@ class SqlCaseRepository:
                 lookup_tag=lookup_tag,
                 not_accepted_reason=case.not_accepted_reason,
                 reporter_unreachable=case.reporter_unreachable,
+                due_on=case.due_on,
+                handling_due_on=case.handling_due_on,
             )
         )
         await self._s.flush()
@@ -223,11 +236,20 @@ class SqlCaseRepository:
             stmt = stmt.where(Case.status == query.status)
         if query.category:
             stmt = stmt.where(Case.category == query.category)
-        stmt = (
-            stmt.order_by(Case.received_on.desc(), Case.reference)
-            .limit(query.limit)
-            .offset(query.offset)
-        )
+        if query.severity:
+            stmt = stmt.where(Case.severity == query.severity)
+        if query.overdue_on is not None:
+            stmt = stmt.where(Case.due_on < query.overdue_on)
+        if query.received_from is not None:
+            stmt = stmt.where(Case.received_on >= query.received_from)
+        if query.received_to is not None:
+            stmt = stmt.where(Case.received_on <= query.received_to)
+        if query.sort == "due":
+            # Cases without a due date (closed) sort last on both backends.
+            order = (Case.due_on.is_(None), Case.due_on, Case.reference)
+        else:
+            order = (Case.received_on.desc(), Case.reference)  # type: ignore[assignment]
+        stmt = stmt.order_by(*order).limit(query.limit).offset(query.offset)
         return [await self._record(row) for row in await self._s.scalars(stmt)]
 
     async def case_keys(self, case_id: str) -> dict[str, bytes]:
@@ -439,6 +461,13 @@ class SqlUnitOfWork:
         self.cases: CaseRepository = SqlCaseRepository(self._session)
         self.outbox: OutboxRepository = SqlOutboxRepository(self._session)
         self.audit: AuditRepository = SqlAuditRepository(self._session)
+        # Imported here: repos_admin builds on this module's helpers.
+        from storage import repos_admin
+
+        self.accounts: AccountRepository = repos_admin.SqlAccountRepository(self._session)
+        self.transfers: TransferRepository = repos_admin.SqlTransferRepository(self._session)
+        self.audit_log: AuditLogReader = repos_admin.SqlAuditLogReader(self._session)
+        self.stats: StatsRepository = repos_admin.SqlStatsRepository(self._session)
         return self
 
     async def __aexit__(

@@ -5,14 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import pyotp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cases.casework import CaseworkService
+from cases.accounts import AccountService
+from cases.audit import AuditService
 from cases.intake import BlurPolicy, Draft, IntakeService, Submitted
+from cases.membership import MembershipService
 from cases.notifications import NotificationService
 from cases.officers import AuthService, OfficerSession
 from cases.runtime import KdfPool
 from cases.setup import SetupService
+from cases.workflow import WorkflowService
 from storage.crypto.primitives import KdfCost, random_bytes
 from storage.crypto.receipts import new_receipt
 from storage.db import make_engine, make_sessionmaker, migrate
@@ -40,13 +44,29 @@ class Site:
     setup: SetupService
     intake: IntakeService
     auth: AuthService
-    casework: CaseworkService
+    casework: WorkflowService
     notifications: NotificationService
     recovery_words: str
     notify_key: bytes
+    accounts: AccountService
+    membership: MembershipService
+    audit: AuditService
+    totp_secrets: dict[str, str]
 
     async def login(self, username: str) -> OfficerSession:
-        return await self.auth.login(username, PASSWORD)
+        """A full session: password plus the current code from the officer's authenticator."""
+        return await self.auth.login(username, PASSWORD, self.totp(username))
+
+    def totp(self, username: str) -> str:
+        return pyotp.TOTP(self.totp_secrets[username]).now()
+
+    async def enrol(self, username: str, password: str = PASSWORD) -> None:
+        """First login and TOTP enrolment, as the officer would do it."""
+        session = await self.auth.login(username, password)
+        enrolment = self.auth.begin_enrolment(session)
+        await self.auth.confirm_enrolment(session, pyotp.TOTP(enrolment.secret).now())
+        self.totp_secrets[username] = enrolment.secret
+        session.wipe()
 
     async def file_report(
         self, text: str = REPORT_TEXT, category: str = "wages"
@@ -72,14 +92,22 @@ async def build_site(database_url: str, *, officers: bool = True) -> Site:
             await setup.add_officer(username, role, PASSWORD)
             for queue in queues:
                 await setup.grant_with_recovery(queue, username, initialized.recovery_words)
-    return Site(
+    site = Site(
         engine=engine,
         uow=uow,
         setup=setup,
         intake=IntakeService(uow, kdf, notify_key=notify_key, blur=BlurPolicy(dt.timedelta(0))),
         auth=AuthService(uow, kdf, TEST_COST),
-        casework=CaseworkService(uow),
+        casework=WorkflowService(uow),
         notifications=NotificationService(uow, notify_key),
         recovery_words=initialized.recovery_words,
         notify_key=notify_key,
+        accounts=AccountService(uow, kdf, TEST_COST, setup),
+        membership=MembershipService(uow),
+        audit=AuditService(uow),
+        totp_secrets={},
     )
+    if officers:
+        for username in OFFICERS:
+            await site.enrol(username)
+    return site

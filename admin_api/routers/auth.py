@@ -1,14 +1,21 @@
-"""Login, logout, who am I."""
+"""Login (password + TOTP), first-login enrolment, password change, logout, who am I."""
 
 from __future__ import annotations
 
+import base64
+from typing import Any
+
 from fastapi import APIRouter, status
 
-from admin_api.deps import BearerDep, OfficerDep, ServicesDep, SessionsDep
+from admin_api.deps import BearerDep, EnrollingDep, OfficerDep, ServicesDep, SessionsDep
 from admin_api.schemas import ErrorOut, LoginIn, LoginOut, OfficerOut
+from admin_api.schemas_admin import EnrolmentOut, PasswordChangeIn, TotpConfirmIn
 from cases.officers import OfficerSession
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (401, 403, 409, 422, 429)
+}
 
 
 def _officer_out(session: OfficerSession) -> OfficerOut:
@@ -17,21 +24,54 @@ def _officer_out(session: OfficerSession) -> OfficerOut:
     )
 
 
-@router.post("/login", responses={401: {"model": ErrorOut}})
+@router.post("/login", responses=ERRORS)
 async def login(body: LoginIn, services: ServicesDep, sessions: SessionsDep) -> LoginOut:
-    """Password login; the session holds the officer's unlocked queue keys in memory."""
-    session = await services.auth.login(body.username, body.password)
+    """Password and TOTP code. On a first login (no authenticator yet) the token returned may
+    only enrol one: `enrolment_required` is true."""
+    session = await services.auth.login(body.username, body.password, body.totp)
     token, expires_at = sessions.open(session)
-    return LoginOut(token=token, expires_at=expires_at, officer=_officer_out(session))
+    return LoginOut(
+        token=token,
+        expires_at=expires_at,
+        officer=_officer_out(session),
+        enrolment_required=session.enrolment_pending,
+    )
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(_: OfficerDep, sessions: SessionsDep, credentials: BearerDep) -> None:
+@router.post("/totp", responses=ERRORS)
+async def begin_enrolment(session: EnrollingDep, services: ServicesDep) -> EnrolmentOut:
+    """A new TOTP secret as an otpauth URI and a QR code (PNG, base64)."""
+    enrolment = services.auth.begin_enrolment(session)
+    return EnrolmentOut(
+        secret=enrolment.secret,
+        otpauth_uri=enrolment.uri,
+        qr_png_base64=base64.b64encode(enrolment.qr_png).decode(),
+    )
+
+
+@router.post("/totp/confirm", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
+async def confirm_enrolment(
+    body: TotpConfirmIn, session: EnrollingDep, services: ServicesDep
+) -> None:
+    """Confirm with a code from the authenticator; the session becomes a full one."""
+    await services.auth.confirm_enrolment(session, body.code)
+
+
+@router.post("/password", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
+async def change_password(
+    body: PasswordChangeIn, session: EnrollingDep, services: ServicesDep
+) -> None:
+    """Re-wrap your officer key and TOTP secret under a new password."""
+    await services.auth.change_password(session, body.old_password, body.new_password)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
+async def logout(_: EnrollingDep, sessions: SessionsDep, credentials: BearerDep) -> None:
     """End the session and wipe its keys."""
     if credentials is not None:
         sessions.close(credentials.credentials)
 
 
-@router.get("/me", responses={401: {"model": ErrorOut}})
+@router.get("/me", responses=ERRORS)
 async def me(session: OfficerDep) -> OfficerOut:
     return _officer_out(session)

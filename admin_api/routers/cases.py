@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -16,6 +17,12 @@ from admin_api.schemas import (
     ItemOut,
     StatusIn,
     TriageIn,
+)
+from admin_api.schemas_cases import (
+    DispositionIn,
+    LookBackIn,
+    RectificationIn,
+    TextIn,
 )
 from cases.casework import CaseSummary, TriageDecision
 
@@ -37,15 +44,30 @@ def _summary(case: CaseSummary) -> CaseSummaryOut:
 async def list_cases(
     session: OfficerDep,
     services: ServicesDep,
-    queue: str | None = None,
-    status: str | None = None,
-    category: str | None = None,
+    queue: Annotated[str | None, Query(max_length=16)] = None,
+    status: Annotated[str | None, Query(max_length=24)] = None,
+    category: Annotated[str | None, Query(max_length=32)] = None,
+    severity: Annotated[str | None, Query(max_length=8)] = None,
+    overdue: bool = False,
+    received_from: dt.date | None = None,
+    received_to: dt.date | None = None,
+    sort: Annotated[str, Query(pattern="^(received|due)$")] = "received",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[CaseSummaryOut]:
-    """Cases held by your queues, newest first. Nothing is decrypted."""
+    """Cases held by your queues (newest first, or soonest due). Nothing is decrypted."""
     rows = await services.casework.list_cases(
-        session, queue=queue, status=status, category=category, limit=limit, offset=offset
+        session,
+        queue=queue,
+        status=status,
+        category=category,
+        limit=limit,
+        offset=offset,
+        severity=severity,
+        overdue=overdue,
+        received_from=received_from,
+        received_to=received_to,
+        sort=sort,
     )
     return [_summary(row) for row in rows]
 
@@ -86,3 +108,71 @@ async def change_status(
     return _summary(
         await services.casework.change_status(session, reference, body.status, body.note)
     )
+
+
+@router.post("/{reference}/disposition", responses=ERRORS)
+async def set_disposition(
+    reference: str, body: DispositionIn, session: OfficerDep, services: ServicesDep
+) -> CaseSummaryOut:
+    """Your queue's disposition of an in-progress case (DESIGN §4)."""
+    return _summary(
+        await services.casework.set_disposition(session, reference, body.disposition, body.note)
+    )
+
+
+@router.post("/{reference}/rectification", responses=ERRORS)
+async def rectification(
+    reference: str, body: RectificationIn, session: OfficerDep, services: ServicesDep
+) -> CaseSummaryOut:
+    """Order rectification by an owner unit until a due date."""
+    return _summary(
+        await services.casework.rectify(session, reference, body.owner_unit, body.due_on, body.note)
+    )
+
+
+@router.post("/{reference}/look-back", responses=ERRORS)
+async def look_back(
+    reference: str, body: LookBackIn, session: OfficerDep, services: ServicesDep
+) -> CaseSummaryOut:
+    """回头看 result: passed closes (the note is the outcome); failed returns to rectification."""
+    return _summary(
+        await services.casework.look_back(session, reference, passed=body.passed, note=body.note)
+    )
+
+
+@router.post("/{reference}/close", responses=ERRORS)
+async def close(
+    reference: str, body: TextIn, session: OfficerDep, services: ServicesDep
+) -> CaseSummaryOut:
+    """Close with an outcome text the reporter reads."""
+    return _summary(await services.casework.close(session, reference, body.text))
+
+
+@router.post("/{reference}/reopen", responses=ERRORS)
+async def reopen(
+    reference: str, body: TextIn, session: OfficerDep, services: ServicesDep
+) -> CaseSummaryOut:
+    """Reopen a closed case; the reason is shown to the reporter."""
+    return _summary(await services.casework.reopen(session, reference, body.text))
+
+
+@router.post("/{reference}/extension", responses=ERRORS)
+async def extend(
+    reference: str, body: TextIn, session: OfficerDep, services: ServicesDep
+) -> CaseSummaryOut:
+    """The one 30-day extension of the handling deadline, with an internal reason."""
+    return _summary(await services.casework.extend(session, reference, body.text))
+
+
+@router.post("/{reference}/messages", responses=ERRORS)
+async def message(
+    reference: str, body: TextIn, session: OfficerDep, services: ServicesDep
+) -> CaseSummaryOut:
+    """A message to the reporter (sealed to case and reporter keys, delivered via the outbox)."""
+    return _summary(await services.casework.message(session, reference, body.text))
+
+
+@router.post("/{reference}/notes", status_code=204, responses=ERRORS)
+async def note(reference: str, body: TextIn, session: OfficerDep, services: ServicesDep) -> None:
+    """An internal note, sealed to the case key only; the reporter never sees it."""
+    await services.casework.internal_note(session, reference, body.text)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pyotp
 
 from bot.devtools.fake_bot_api import ChatEntry, FakeBotAPI, FakeUser
 from handlers.i18n import CatalogI18n
@@ -117,14 +118,30 @@ class OfficerClient:
 
     def __init__(self, api_url: str) -> None:
         self.http = httpx.AsyncClient(base_url=api_url, timeout=30)
+        self.totp_secret: str | None = None
 
-    async def login(self, username: str, password: str) -> Any:
+    async def login(self, username: str, password: str, totp_secret: str | None = None) -> Any:
+        """Password and TOTP login. On a first login it enrols an authenticator, as an officer
+        would with a phone app, and keeps its secret in `totp_secret` for later logins."""
+        self.totp_secret = totp_secret or self.totp_secret
+        code = pyotp.TOTP(self.totp_secret).now() if self.totp_secret else None
         response = await self.http.post(
-            "/api/v1/auth/login", json={"username": username, "password": password}
+            "/api/v1/auth/login", json={"username": username, "password": password, "totp": code}
         )
         body = self._ok(response)
         self.http.headers["Authorization"] = f"Bearer {body['token']}"
+        if body.get("enrolment_required"):
+            enrolment = self._ok(await self.http.post("/api/v1/auth/totp"))
+            self.totp_secret = enrolment["secret"]
+            confirm = {"code": pyotp.TOTP(enrolment["secret"]).now()}
+            self._ok(await self.http.post("/api/v1/auth/totp/confirm", json=confirm))
         return body
+
+    async def get(self, path: str, **params: Any) -> Any:
+        return self._ok(await self.http.get(f"/api/v1{path}", params=params))
+
+    async def post(self, path: str, body: Any = None) -> Any:
+        return self._ok(await self.http.post(f"/api/v1{path}", json=body))
 
     async def cases(self, **params: str) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._ok(await self.http.get("/api/v1/cases", params=params))

@@ -6,7 +6,7 @@ import base64
 import logging
 import os
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,7 @@ class Stack:
     app: Running
     settings: Settings
     api_url: str
+    totp_secrets: dict[str, str] = field(default_factory=dict)
 
     def reporter(
         self,
@@ -49,8 +50,11 @@ class Stack:
         return ScriptedReporter(self.fake, user, locale)
 
     async def officer(self, username: str) -> OfficerClient:
+        """A logged-in officer; the first login enrols TOTP, later ones use the same secret."""
         client = OfficerClient(self.api_url)
-        await client.login(username, PASSWORD)
+        await client.login(username, PASSWORD, self.totp_secrets.get(username))
+        if client.totp_secret:
+            self.totp_secrets[username] = client.totp_secret
         return client
 
 

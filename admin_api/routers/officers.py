@@ -1,0 +1,104 @@
+"""Officer accounts (administrators only) and queue membership (queue members only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, status
+
+from admin_api.deps import OfficerDep, ServicesDep, SessionsDep
+from admin_api.schemas import ErrorOut
+from admin_api.schemas_admin import (
+    GrantIn,
+    MemberOut,
+    OfficerAccountOut,
+    OfficerCreateIn,
+    OfficerPatchIn,
+    PasswordResetIn,
+)
+from cases.categories import Queue
+
+router = APIRouter(tags=["officers"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (401, 403, 404, 409, 422)
+}
+
+
+@router.get("/officers", responses=ERRORS)
+async def list_officers(session: OfficerDep, services: ServicesDep) -> list[OfficerAccountOut]:
+    return [
+        OfficerAccountOut(
+            username=o.username,
+            role=o.role,
+            disabled=o.disabled,
+            totp_enrolled=o.totp_enrolled,
+            queues=list(o.queues),
+        )
+        for o in await services.accounts.list_officers(session)
+    ]
+
+
+@router.post("/officers", status_code=status.HTTP_201_CREATED, responses=ERRORS)
+async def create_officer(body: OfficerCreateIn, session: OfficerDep, services: ServicesDep) -> None:
+    """A new account; it has no queue key until a member grants one."""
+    await services.accounts.create(session, body.username, body.role, body.password)
+
+
+@router.patch("/officers/{username}", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
+async def update_officer(
+    username: str,
+    body: OfficerPatchIn,
+    session: OfficerDep,
+    services: ServicesDep,
+    sessions: SessionsDep,
+) -> None:
+    """Disable, re-enable, or change the role (which removes the officer's queue grants)."""
+    if body.role is not None:
+        sessions.close_officer(await services.accounts.set_role(session, username, body.role))
+    if body.disabled is not None:
+        officer_id = await services.accounts.set_disabled(session, username, body.disabled)
+        if body.disabled:
+            sessions.close_officer(officer_id)
+
+
+@router.post(
+    "/officers/{username}/password-reset",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=ERRORS,
+)
+async def reset_password(
+    username: str,
+    body: PasswordResetIn,
+    session: OfficerDep,
+    services: ServicesDep,
+    sessions: SessionsDep,
+) -> None:
+    """New password, new key, TOTP to enrol again, and no queue key until re-granted."""
+    sessions.close_officer(await services.accounts.reset_password(session, username, body.password))
+
+
+@router.get("/queues/{queue}/members", responses=ERRORS)
+async def members(queue: Queue, session: OfficerDep, services: ServicesDep) -> list[MemberOut]:
+    rows = await services.membership.members(session, queue)
+    return [
+        MemberOut(username=m.username, granted_at=m.granted_at, expires_at=m.expires_at)
+        for m in rows
+    ]
+
+
+@router.post("/queues/{queue}/members", status_code=status.HTTP_201_CREATED, responses=ERRORS)
+async def grant(queue: Queue, body: GrantIn, session: OfficerDep, services: ServicesDep) -> None:
+    """Seal this queue's key (from your session) to another officer, optionally until a time."""
+    await services.membership.grant(session, queue, body.username, body.expires_at)
+
+
+@router.delete(
+    "/queues/{queue}/members/{username}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=ERRORS,
+)
+async def revoke(
+    queue: Queue, username: str, session: OfficerDep, services: ServicesDep, sessions: SessionsDep
+) -> None:
+    officer_id = await services.membership.revoke(session, queue, username)
+    sessions.drop_queue(officer_id, queue)

@@ -1,0 +1,98 @@
+"""Queue membership: a member grants the queue key to another officer, or revokes it.
+
+The grant is the queue private key — opened from the granting member's own session — sealed to
+the target officer's public key, so the server never holds it in the clear. A grant may expire
+(time-limited secondment between the two bodies, 双向交流); expired grants are deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from cases.categories import Queue
+from cases.errors import Forbidden, InvalidInput, NotFound
+from cases.officers import OfficerSession, purge_expired_grants
+from cases.ports import GrantRecord, UnitOfWorkFactory
+from cases.roles import CASEWORK_ROLES
+from cases.runtime import Clock, utcnow
+from storage.crypto import keys
+
+
+@dataclass(frozen=True)
+class MemberView:
+    username: str
+    granted_at: dt.datetime
+    expires_at: dt.datetime | None
+
+
+class MembershipService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock = utcnow) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    @staticmethod
+    def _member_key(session: OfficerSession, queue: str) -> bytes:
+        if queue not in set(Queue):
+            raise NotFound("no such queue")
+        key = session.queue_key(queue)
+        if key is None:
+            raise Forbidden("only members of this queue may do this")
+        return key
+
+    async def members(self, session: OfficerSession, queue: str) -> list[MemberView]:
+        self._member_key(session, queue)
+        async with self._uow() as uow:
+            await purge_expired_grants(uow, self._clock())
+            members = await uow.accounts.members(queue)
+            await uow.commit()
+        return [MemberView(m.username, m.granted_at, m.expires_at) for m in members]
+
+    async def grant(
+        self,
+        session: OfficerSession,
+        queue: str,
+        username: str,
+        expires_at: dt.datetime | None = None,
+    ) -> str:
+        """Seal the queue key to `username`; returns their officer id."""
+        queue_private = self._member_key(session, queue)
+        now = self._clock()
+        if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
+            raise InvalidInput("expires_at must be a future time with a time zone")
+        async with self._uow() as uow:
+            officer = await uow.officers.by_username(username)
+            if officer is None:
+                raise NotFound("no such officer")
+            # Administrators and overseers never hold a queue key (P3).
+            if officer.disabled or officer.role not in CASEWORK_ROLES:
+                raise InvalidInput("this officer may not hold a queue key")
+            sealed = keys.seal_queue_key(queue, officer.id, officer.key.public_key, queue_private)
+            await uow.officers.put_grant(GrantRecord(queue, officer.id, sealed, expires_at), now)
+            until = f" until {expires_at.isoformat()}" if expires_at else ""
+            await uow.audit.append(
+                at=now,
+                officer_id=session.officer_id,
+                action="key_granted",
+                case_reference=None,
+                detail=f"{queue} to {username}{until}",
+            )
+            await uow.commit()
+        return officer.id
+
+    async def revoke(self, session: OfficerSession, queue: str, username: str) -> str:
+        """Delete `username`'s grant; returns their officer id so live sessions drop the key."""
+        self._member_key(session, queue)
+        async with self._uow() as uow:
+            officer = await uow.officers.by_username(username)
+            if officer is None or not await uow.accounts.delete_grant(queue, officer.id):
+                raise NotFound("this officer is not a member of the queue")
+            await uow.audit.append(
+                at=self._clock(),
+                officer_id=session.officer_id,
+                action="key_revoked",
+                case_reference=None,
+                detail=f"{queue} from {username}",
+            )
+            await uow.commit()
+        return officer.id

@@ -1,0 +1,92 @@
+"""The officer's second factor, kept under the password like the officer key (P4).
+
+`K = Argon2id(password, salt)` yields the verifier, the officer-key wrapping key and — here —
+a third independent subkey `HKDF(K, "totp")` that wraps the TOTP secret. So the database alone
+reveals neither the private key nor the TOTP secret: an attacker with a dump cannot mint codes,
+and password guessing offline still costs one Argon2id per guess.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+from dataclasses import dataclass
+
+import pyotp
+import segno
+
+from cases.errors import AuthenticationFailed
+from storage.crypto.keys import WrappedOfficerKey
+from storage.crypto.primitives import (
+    KdfCost,
+    KeyPair,
+    aead_decrypt,
+    aead_encrypt,
+    argon2id,
+    hkdf,
+    keypair_from_private,
+    mac,
+    random_bytes,
+)
+
+ISSUER = "SpeakUp"
+
+
+@dataclass(frozen=True)
+class UnlockedOfficer:
+    """The officer keypair and the TOTP wrapping key, both only ever in memory."""
+
+    pair: KeyPair
+    totp_key: bytes
+
+
+def _k(password: str, salt: bytes, cost: KdfCost) -> bytes:
+    return argon2id(password.encode(), salt, cost)
+
+
+def unlock(officer_id: str, wrapped: WrappedOfficerKey, password: str) -> UnlockedOfficer:
+    """Check the password; AuthenticationFailed if wrong. One Argon2id run."""
+    k = _k(password, wrapped.salt, wrapped.cost)
+    if not hmac.compare_digest(mac(k, "verify"), wrapped.verifier):
+        raise AuthenticationFailed("wrong credentials")
+    private = aead_decrypt(hkdf(k, "officer-key"), wrapped.wrapped_private, officer_id.encode())
+    return UnlockedOfficer(keypair_from_private(private), hkdf(k, "totp"))
+
+
+def wrap(
+    officer_id: str, pair: KeyPair, password: str, cost: KdfCost
+) -> tuple[WrappedOfficerKey, bytes]:
+    """Wrap `pair` under a (new) password; also returns the new TOTP wrapping key."""
+    salt = random_bytes(16)
+    k = _k(password, salt, cost)
+    wrapped = aead_encrypt(hkdf(k, "officer-key"), pair.private, officer_id.encode())
+    return WrappedOfficerKey(pair.public, salt, mac(k, "verify"), wrapped, cost), hkdf(k, "totp")
+
+
+def seal_totp(totp_key: bytes, officer_id: str, secret: str) -> bytes:
+    return aead_encrypt(totp_key, secret.encode(), b"totp\x00" + officer_id.encode())
+
+
+def open_totp(totp_key: bytes, officer_id: str, blob: bytes) -> str:
+    return aead_decrypt(totp_key, blob, b"totp\x00" + officer_id.encode()).decode()
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def verify_code(secret: str, code: str) -> bool:
+    """RFC 6238, 30 s steps, one step of clock drift either way."""
+    code = "".join(code.split())
+    return code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1)
+
+
+def provisioning_uri(secret: str, username: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
+
+
+def qr_png(uri: str) -> bytes:
+    """The provisioning URI as a QR code PNG, for an authenticator app to scan."""
+    out = io.BytesIO()
+    segno.make(uri, error="m").save(out, kind="png", scale=6, border=4)
+    return out.getvalue()
