@@ -21,7 +21,8 @@ class Api:
 
     async def token(self, username: str) -> str:
         response = await self.client.post(
-            "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
+            "/api/v1/auth/login",
+            json={"username": username, "password": PASSWORD, "totp": self.site.totp(username)},
         )
         assert response.status_code == 200, response.text
         token: str = response.json()["token"]
@@ -35,7 +36,9 @@ class Api:
 @pytest.fixture
 async def api(database_url: str) -> AsyncIterator[Api]:
     site = await build_site(database_url)
-    app = create_app(ApiServices(auth=site.auth, casework=site.casework))
+    app = create_app(
+        ApiServices(site.auth, site.casework, site.accounts, site.membership, site.audit)
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://admin.test") as client:
         yield Api(site, client, app.state)

@@ -20,10 +20,11 @@ async def test_requests_without_a_session_get_401(api: Api) -> None:
 
 async def test_wrong_password_and_unknown_user_look_the_same(api: Api) -> None:
     wrong = await api.client.post(
-        "/api/v1/auth/login", json={"username": "union1", "password": PASSWORD + "!"}
+        "/api/v1/auth/login",
+        json={"username": "union1", "password": PASSWORD + "!", "totp": api.site.totp("union1")},
     )
     unknown = await api.client.post(
-        "/api/v1/auth/login", json={"username": "ghost", "password": PASSWORD}
+        "/api/v1/auth/login", json={"username": "ghost", "password": PASSWORD, "totp": "123456"}
     )
     assert wrong.status_code == unknown.status_code == 401
     assert (
