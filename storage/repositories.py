@@ -22,6 +22,7 @@ from cases.ports import (
     CaseRepository,
     EventRecord,
     GrantRecord,
+    IntakeMetaRepository,
     ItemRecord,
     LinkRecord,
     OfficerRecord,
@@ -47,6 +48,7 @@ from storage.models import (
     QueueGrant,
     Site,
 )
+from storage.repos_reporter import SqlIntakeMetaRepository
 
 GENESIS_HASH = "0" * 64
 
@@ -439,6 +441,7 @@ class SqlUnitOfWork:
         self.cases: CaseRepository = SqlCaseRepository(self._session)
         self.outbox: OutboxRepository = SqlOutboxRepository(self._session)
         self.audit: AuditRepository = SqlAuditRepository(self._session)
+        self.intake_meta: IntakeMetaRepository = SqlIntakeMetaRepository(self._session)
         return self
 
     async def __aexit__(
