@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from admin_api.app import create_app
 from bot.container import Storage, api_services, bot_services
+from bot.draft_storage import build_storage
 from bot.notifier import Notifier
 from bot.settings import Settings
 from bot.telegram import build_bot, build_dispatcher
@@ -58,6 +59,12 @@ async def start(settings: Settings, *, with_bot: bool, with_api: bool) -> Runnin
         dispatcher = build_dispatcher(
             services.intake,
             i18n,
+            build_storage(
+                settings.redis_url,
+                settings.draft_key_bytes(),
+                settings.draft_ttl,
+                settings.redis_key_prefix,
+            ),
             departments=settings.departments,
             limiter=RateLimiter(
                 Limits(

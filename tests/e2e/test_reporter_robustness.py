@@ -135,6 +135,6 @@ async def test_a_lost_draft_is_explained_not_dropped(stack: Stack, language: str
     assert stack.app.dispatcher is not None
     await stack.app.dispatcher.storage.close()
     storage = stack.app.dispatcher.storage
-    storage.storage.clear()  # type: ignore[attr-defined]
+    storage.inner.storage.clear()  # type: ignore[attr-defined]
     await r.say("more text", says(r.t("draft.expired")[:10]))
     await r.tap("button.done", says(r.t("draft.expired")[:10]))
