@@ -63,12 +63,24 @@ class EventOut(BaseModel):
     note: str | None
 
 
+class IntakeOut(BaseModel):
+    """Recusal and the rules engine's suggestion at intake (metadata, no content)."""
+
+    involves_handler: str | None
+    handler_route: str | None
+    suggested_category: str | None
+    suggested_routing: str | None
+    urgent: bool
+    rules: list[str]
+
+
 class CaseDetailOut(BaseModel):
     case: CaseSummaryOut
     not_accepted_reason: str | None
     report: str
     items: list[ItemOut]
     history: list[EventOut]
+    intake: IntakeOut | None = None
 
 
 class TriageIn(BaseModel):

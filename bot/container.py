@@ -19,6 +19,7 @@ from cases.notifications import NotificationService
 from cases.officers import AuthService
 from cases.runtime import KdfPool
 from cases.setup import SetupService
+from cases.triage_rules import TriageEngine, load_rules
 from cases.workflow import WorkflowService
 from storage.db import make_engine, make_sessionmaker
 from storage.repositories import SqlUnitOfWork
@@ -65,7 +66,11 @@ def bot_services(storage: Storage, settings: Settings) -> BotServices:
     notify_key = settings.notify_key_bytes()
     return BotServices(
         intake=IntakeService(
-            storage.uow, storage.kdf, notify_key=notify_key, blur=BlurPolicy(settings.blur_max)
+            storage.uow,
+            storage.kdf,
+            notify_key=notify_key,
+            blur=BlurPolicy(settings.blur_max),
+            triage=TriageEngine(load_rules(settings.triage_rules_path or None)),
         ),
         notifications=NotificationService(storage.uow, notify_key),
     )

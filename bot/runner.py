@@ -14,9 +14,11 @@ from fastapi import FastAPI
 
 from admin_api.app import create_app
 from bot.container import Storage, api_services, bot_services
+from bot.draft_storage import build_storage
 from bot.notifier import Notifier
 from bot.settings import Settings
 from bot.telegram import build_bot, build_dispatcher
+from cases.ratelimit import Limits, RateLimiter
 from handlers.i18n import CatalogI18n
 from storage.db import migrate
 
@@ -54,7 +56,24 @@ async def start(settings: Settings, *, with_bot: bool, with_api: bool) -> Runnin
         services = bot_services(storage, settings)
         i18n = CatalogI18n()
         bot = build_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
-        dispatcher = build_dispatcher(services.intake, i18n)
+        dispatcher = build_dispatcher(
+            services.intake,
+            i18n,
+            build_storage(
+                settings.redis_url,
+                settings.draft_key_bytes(),
+                settings.draft_ttl,
+                settings.redis_key_prefix,
+            ),
+            departments=settings.departments,
+            limiter=RateLimiter(
+                Limits(
+                    settings.reports_per_chat_per_day,
+                    settings.wrong_receipts_per_chat_per_hour,
+                    settings.receipt_checks_per_minute,
+                )
+            ),
+        )
         notifier = Notifier(
             services.notifications,
             bot,

@@ -115,3 +115,34 @@ class Settings(BaseSettings):
                 "(generate one with `speakup keygen`)"
             )
         return key
+
+    # ------------------------------------------------------------ reporter conversation
+    # Departments offered in the report (JSON list in the environment); "prefer not to say"
+    # is always offered first and needs no entry here.
+    departments: list[str] = []
+    # base64 of 32 random bytes sealing conversation drafts (P9). Empty: a fresh key per
+    # process, so drafts do not survive a restart; set it when drafts live in Redis.
+    draft_key: SecretStr = SecretStr("")
+    draft_ttl_minutes: int = 120
+    redis_key_prefix: str = "speakup"
+    attachment_max_mb: int = 20
+    attachments_per_report: int = 10
+    reports_per_chat_per_day: int = 5
+    wrong_receipts_per_chat_per_hour: int = 5
+    receipt_checks_per_minute: int = 60
+    # A triage rules file replacing the packaged one (cases/data/triage_rules.toml).
+    triage_rules_path: str = ""
+
+    @property
+    def draft_ttl(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.draft_ttl_minutes)
+
+    def draft_key_bytes(self) -> bytes | None:
+        """The decoded draft key, or None when drafts use a per-process key."""
+        raw = self.draft_key.get_secret_value()
+        if not raw:
+            return None
+        key = base64.b64decode(raw, validate=True)
+        if len(key) != 32:
+            raise ValueError("SPEAKUP_DRAFT_KEY must be 32 random bytes in base64")
+        return key

@@ -16,7 +16,9 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import TelegramObject, Update
 
+from cases.followup import ReporterFollowUp
 from cases.intake import IntakeService
+from cases.ratelimit import Limits, RateLimiter
 from handlers import build_router
 from handlers.i18n import CatalogI18n, ChatLocaleMiddleware
 
@@ -53,13 +55,21 @@ class DeduplicateUpdates(BaseMiddleware):
 
 
 def build_dispatcher(
-    intake: IntakeService, i18n: CatalogI18n, storage: BaseStorage | None = None
+    intake: IntakeService,
+    i18n: CatalogI18n,
+    storage: BaseStorage | None = None,
+    *,
+    departments: list[str] | None = None,
+    limiter: RateLimiter | None = None,
 ) -> Dispatcher:
     """The reporter dispatcher: one update at a time per chat, duplicates dropped."""
     dispatcher = Dispatcher(
         storage=storage or MemoryStorage(), events_isolation=SimpleEventIsolation()
     )
     dispatcher["intake"] = intake
+    dispatcher["departments"] = list(departments or [])
+    dispatcher["followup"] = ReporterFollowUp(intake)
+    dispatcher["limiter"] = limiter or RateLimiter(Limits())
     dispatcher.update.outer_middleware(DeduplicateUpdates())
     ChatLocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.include_router(build_router())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from cases.attachments import ATTACHMENT_KIND, describe, open_attachment
 from cases.categories import CATEGORIES, NotAcceptedReason, Queue, Routing, Severity
 from cases.deadlines import DeadlinePolicy, Deadlines
 from cases.errors import DecryptionError, InvalidInput, NotFound
@@ -19,6 +20,7 @@ from cases.ports import (
     CaseFilter,
     CaseRecord,
     EventRecord,
+    IntakeMetaRecord,
     ItemRecord,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -76,6 +78,7 @@ class CaseDetail:
     report: str
     items: tuple[ItemView, ...]
     history: tuple[EventView, ...]
+    intake: IntakeMetaRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -226,7 +229,11 @@ class CaseworkService:
         case_private = await self._open_case_key(uow, session, case)
         items = await uow.cases.items(case.id)
         opened = {
-            item.id: keys.open_item(case_private, case.id, item.kind, item.id, item.sealed)
+            item.id: (
+                describe(open_attachment(case_private, case.id, item.id, item.sealed))
+                if item.kind == ATTACHMENT_KIND
+                else keys.open_item(case_private, case.id, item.kind, item.id, item.sealed)
+            )
             for item in items
         }
         report = next((opened[i.id] for i in items if i.kind == REPORT_KIND), "")
@@ -247,8 +254,9 @@ class CaseworkService:
             for i in items
             if i.kind != REPORT_KIND
         )
+        intake = await uow.intake_meta.get(case.id)
         return CaseDetail(
-            _summary(case, self._today()), case.not_accepted_reason, report, views, history
+            _summary(case, self._today()), case.not_accepted_reason, report, views, history, intake
         )
 
     async def triage(
@@ -264,6 +272,8 @@ class CaseworkService:
             case = await self._load(uow, session, reference)
             if Queue.TRIAGE not in case.holders:
                 raise NotFound("no such case in your queues")
+            if decision.routing is not None:
+                await _check_recusal(uow, case, decision.routing)
             target = Status.ACCEPTED if decision.routing else Status.NOT_ACCEPTED
             check_transition(Status(case.status), target, via_triage=True)
             case_private = await self._open_case_key(uow, session, case)
@@ -369,3 +379,12 @@ class CaseworkService:
         await uow.cases.add_event(event)
         if notify or note_id is not None:
             await uow.outbox.add(case.id, event.id, self._clock())
+
+
+async def _check_recusal(uow: UnitOfWork, case: CaseRecord, routing: Routing) -> None:
+    """DESIGN §4: a case involving a queue's own report handlers never goes to that queue."""
+    meta = await uow.intake_meta.get(case.id)
+    if meta is not None and meta.involves_handler in {q.value for q in routing.queues()}:
+        raise InvalidInput(
+            f"this report involves {meta.involves_handler} staff; route it to another queue"
+        )

@@ -11,12 +11,14 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from cases.categories import CATEGORIES, Queue, Severity
+from cases.attachments import seal_attachment
+from cases.categories import CATEGORIES, OTHER, Queue, Severity
 from cases.errors import InvalidInput, NotFound
 from cases.lifecycle import ReporterStatus, Status, reporter_status
 from cases.ports import (
     CaseRecord,
     EventRecord,
+    IntakeMetaRecord,
     ItemRecord,
     LinkRecord,
     SiteParams,
@@ -24,6 +26,7 @@ from cases.ports import (
 )
 from cases.references import new_id, new_reference
 from cases.runtime import Clock, KdfPool, utcnow
+from cases.triage_rules import TriageEngine, TriageSuggestion
 from storage.crypto import keys
 from storage.crypto.notify import NotifyTarget, seal_link
 from storage.crypto.primitives import new_keypair
@@ -31,7 +34,35 @@ from storage.crypto.receipts import ReceiptKeys, derive_receipt_keys
 
 REPORT_KIND = "report"
 NOTE_KIND = "note"
+REPLY_KIND = "reply"
+DEPARTMENT_KIND = "department"
+ATTACHMENT_KIND = "attachment"
 MAX_REPORT_CHARS = 20_000
+MAX_REPLY_CHARS = 4000
+
+
+class InvolvedHandler(StrEnum):
+    """Whose report-handling staff a report involves (DESIGN §4 recusal)."""
+
+    UNION = "union"
+    DISCIPLINE = "discipline"
+
+
+class HandlerRoute(StrEnum):
+    """Where a report involving handlers goes instead."""
+
+    UNION = "union"
+    DISCIPLINE = "discipline"
+    OVERSEER = "overseer"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A cleaned file: metadata stripped, renamed, within the size limit."""
+
+    filename: str
+    mime: str
+    content: bytes
 
 
 class NotifyLevel(StrEnum):
@@ -48,6 +79,10 @@ class Draft:
 
     category: str
     text: str
+    involves_handler: str | None = None
+    handler_route: str | None = None
+    department: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +99,8 @@ class HistoryEntry:
     status: ReporterStatus
     on: dt.date
     note: str | None
+    # The reporter's own replies are listed as entries with `reply` set.
+    reply: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +132,9 @@ class IntakeService:
         notify_key: bytes,
         blur: BlurPolicy,
         clock: Clock = utcnow,
+        triage: TriageEngine | None = None,
     ) -> None:
+        self._triage = triage
         self._uow = uow
         self._kdf = kdf
         self._notify_key = notify_key
@@ -111,6 +150,18 @@ class IntakeService:
                 raise NotFound("the site is not initialised; run `speakup init`")
         return self._site
 
+    @property
+    def uow(self) -> UnitOfWorkFactory:
+        return self._uow
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    async def receipt_keys(self, receipt: str) -> ReceiptKeys:
+        """Argon2 of the receipt, in the KDF pool so the event loop stays free."""
+        return await self._receipt_keys(receipt)
+
     async def _receipt_keys(self, receipt: str) -> ReceiptKeys:
         site = await self._site_params()
         return await self._kdf.run(
@@ -123,8 +174,12 @@ class IntakeService:
             raise InvalidInput("unknown category")
         if not draft.text.strip() or len(draft.text) > MAX_REPORT_CHARS:
             raise InvalidInput("report text is empty or too long")
+        _check_recusal(draft)
+        suggestion = self._suggest(draft)
         receipt_keys = await self._receipt_keys(receipt)
         now = self._clock()
+        # P8 blurs arrival time, except where a life may be at stake: urgent cases at once.
+        visible_after = now if suggestion.urgent else self._blur.visible_after(now)
         case_pair = new_keypair()
         case_id, item_id = new_id(), new_id()
         async with self._uow() as uow:
@@ -136,11 +191,11 @@ class IntakeService:
                 id=case_id,
                 reference=reference,
                 category=draft.category,
-                severity=Severity.NORMAL,
+                severity=Severity.URGENT if suggestion.urgent else Severity.NORMAL,
                 status=Status.RECEIVED,
                 routing=Queue.TRIAGE,
                 received_on=now.date(),
-                visible_after=self._blur.visible_after(now),
+                visible_after=visible_after,
                 case_public_key=case_pair.public,
                 reporter_public_key=receipt_keys.reporter.public,
                 not_accepted_reason=None,
@@ -155,11 +210,54 @@ class IntakeService:
             await uow.cases.add_item(
                 ItemRecord(item_id, case_id, 1, REPORT_KIND, sealed, None, None, now.date())
             )
+            position = 2
+            sealed_extras: list[tuple[str, str, bytes]] = []
+            if draft.department:
+                item = new_id()
+                sealed_extras.append(
+                    (
+                        item,
+                        DEPARTMENT_KIND,
+                        keys.seal_item(
+                            case_pair.public, case_id, DEPARTMENT_KIND, item, draft.department
+                        ),
+                    )
+                )
+            for attachment in draft.attachments:
+                item = new_id()
+                sealed_extras.append(
+                    (
+                        item,
+                        ATTACHMENT_KIND,
+                        seal_attachment(case_pair.public, case_id, item, attachment),
+                    )
+                )
+            for item, kind, sealed_extra in sealed_extras:
+                await uow.cases.add_item(
+                    ItemRecord(item, case_id, position, kind, sealed_extra, None, None, now.date())
+                )
+                position += 1
             await uow.cases.add_event(
-                EventRecord(new_id(), case_id, 2, Status.RECEIVED, now.date(), None, None)
+                EventRecord(new_id(), case_id, position, Status.RECEIVED, now.date(), None, None)
+            )
+            await uow.intake_meta.put(
+                IntakeMetaRecord(
+                    case_id=case_id,
+                    involves_handler=draft.involves_handler,
+                    handler_route=draft.handler_route,
+                    suggested_category=suggestion.category,
+                    suggested_routing=suggestion.routing.value if suggestion.routing else None,
+                    urgent=suggestion.urgent,
+                    rules=suggestion.rules,
+                )
             )
             await uow.commit()
         return Submitted(case_id, reference, receipt_keys.reporter_seed)
+
+    def _suggest(self, draft: Draft) -> TriageSuggestion:
+        if self._triage is None:
+            return TriageSuggestion(None, None, urgent=False, rules=())
+        return self._triage.suggest(draft.text, draft.category or OTHER)
 
     async def set_notifications(
         self, case_id: str, level: str, *, chat_id: int, language: str, reporter_seed: bytes
@@ -185,7 +283,7 @@ class IntakeService:
             case = await uow.cases.by_lookup_tag(receipt_keys.lookup_tag)
             if case is None:
                 return None
-            history: list[HistoryEntry] = []
+            history: list[tuple[int, HistoryEntry]] = []
             for event in await uow.cases.events(case.id):
                 note = None
                 if event.note_item_id:
@@ -194,7 +292,32 @@ class IntakeService:
                         note = keys.open_item(
                             reporter.private, case.id, item.kind, item.id, item.sealed_for_reporter
                         )
-                history.append(
-                    HistoryEntry(reporter_status(Status(event.status)), event.occurred_on, note)
-                )
-        return StatusView(case.reference, reporter_status(Status(case.status)), tuple(history))
+                entry = HistoryEntry(reporter_status(Status(event.status)), event.occurred_on, note)
+                history.append((event.position, entry))
+            for item in await uow.cases.items(case.id):
+                if item.kind == REPLY_KIND and item.sealed_for_reporter is not None:
+                    reply = keys.open_item(
+                        reporter.private, case.id, item.kind, item.id, item.sealed_for_reporter
+                    )
+                    status = reporter_status(Status(case.status))
+                    history.append(
+                        (item.position, HistoryEntry(status, item.created_on, None, reply))
+                    )
+            history.sort(key=lambda pair: pair[0])
+        return StatusView(
+            case.reference,
+            reporter_status(Status(case.status)),
+            tuple(entry for _, entry in history),
+        )
+
+
+def _check_recusal(draft: Draft) -> None:
+    """DESIGN §4: a report about union staff or funds goes to discipline; one about discipline
+    staff goes to the union or the overseer, as the reporter chose."""
+    allowed: dict[str | None, set[str | None]] = {
+        None: {None},
+        InvolvedHandler.UNION: {HandlerRoute.DISCIPLINE},
+        InvolvedHandler.DISCIPLINE: {HandlerRoute.UNION, HandlerRoute.OVERSEER},
+    }
+    if draft.handler_route not in allowed.get(draft.involves_handler, set()):
+        raise InvalidInput("this routing is not allowed for who the report involves")

@@ -268,6 +268,7 @@ class UnitOfWork(Protocol):
     transfers: TransferRepository
     audit_log: AuditLogReader
     stats: StatsRepository
+    intake_meta: IntakeMetaRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -281,3 +282,24 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+
+
+@dataclass(frozen=True)
+class IntakeMetaRecord:
+    """What intake learned besides the sealed content: recusal and the triage suggestion.
+
+    Metadata only: rule ids and codes, never report text.
+    """
+
+    case_id: str
+    involves_handler: str | None
+    handler_route: str | None
+    suggested_category: str | None
+    suggested_routing: str | None
+    urgent: bool
+    rules: tuple[str, ...]
+
+
+class IntakeMetaRepository(Protocol):
+    async def put(self, meta: IntakeMetaRecord) -> None: ...
+    async def get(self, case_id: str) -> IntakeMetaRecord | None: ...

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import errors, fallback, report, start, status
+from handlers import (
+    errors,
+    fallback,
+    hygiene,
+    report,
+    report_submit,
+    report_writing,
+    start,
+    status,
+)
 
 
 def build_router() -> Router:
@@ -13,7 +22,14 @@ def build_router() -> Router:
     root.include_routers(
         errors.build(),
         start.build_outside(),
-        start.build(report.build(), status.build()),
+        start.build(
+            hygiene.build(),
+            report.build(),
+            report_writing.build(),
+            report_submit.build(),
+            status.build(),
+            report_writing.build_last(),
+        ),
         fallback.build(),
     )
     return root

@@ -25,6 +25,11 @@ class Action(StrEnum):
     CONFIRM = "confirm"
     EDIT = "edit"
     SAVED = "saved"
+    LANGUAGE = "lang"
+    PRIVACY = "privacy"
+    MENU = "menu"
+    REPLY = "reply"
+    NOTIFY = "notify"
 
 
 class Nav(CallbackData, prefix="n1"):
@@ -45,6 +50,28 @@ class PickNotify(CallbackData, prefix="t1"):
     level: str
 
 
+class PickHandler(CallbackData, prefix="h1"):
+    """Does the report involve someone who handles reports: none, union or discipline."""
+
+    code: str
+
+
+class PickRoute(CallbackData, prefix="r1"):
+    """Where a report about discipline staff goes: the union queue or the overseer."""
+
+    code: str
+
+
+class PickDepartment(CallbackData, prefix="d1"):
+    """An index into the configured departments; -1 is "prefer not to say"."""
+
+    index: int
+
+
+class PickLanguage(CallbackData, prefix="l1"):
+    code: str
+
+
 def button(text: str, data: CallbackData) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
@@ -57,8 +84,16 @@ def menu_keyboard() -> InlineKeyboardMarkup:
     return keyboard(
         [button(_("menu.new_report"), Nav(action=Action.NEW))],
         [button(_("menu.check_status"), Nav(action=Action.STATUS))],
+        [
+            button(_("menu.language"), Nav(action=Action.LANGUAGE)),
+            button(_("menu.privacy"), Nav(action=Action.PRIVACY)),
+        ],
         [button(_("menu.help"), Nav(action=Action.HELP))],
     )
+
+
+def back_cancel_row() -> list[InlineKeyboardButton]:
+    return [button(_("button.back"), Nav(action=Action.BACK)), *cancel_row()]
 
 
 def cancel_row() -> list[InlineKeyboardButton]:

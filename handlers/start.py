@@ -7,10 +7,20 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import Action, Nav, menu_keyboard
-from handlers.states import reset
+from handlers.common import (
+    Action,
+    Nav,
+    PickLanguage,
+    button,
+    cancel_row,
+    keyboard,
+    menu_keyboard,
+)
+from handlers.states import load, reset, save
+from locales import SUPPORTED
 
 
 async def not_private(message: Message) -> None:
@@ -51,6 +61,43 @@ async def cancel_button(query: CallbackQuery, state: FSMContext) -> None:
         await query.message.edit_text(_("cancel.done"), reply_markup=menu_keyboard())
 
 
+async def language_menu(query: CallbackQuery) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        rows = [[button(_(f"language.{code}"), PickLanguage(code=code))] for code in SUPPORTED]
+        await query.message.edit_text(
+            _("language.choose"), reply_markup=keyboard(*rows, cancel_row())
+        )
+
+
+async def pick_language(
+    query: CallbackQuery, callback_data: PickLanguage, state: FSMContext, i18n: I18n
+) -> None:
+    """Remember the language in this conversation only: there is no per-user record."""
+    if callback_data.code not in SUPPORTED:
+        await query.answer()
+        return
+    await reset(state)
+    conversation = await load(state)
+    conversation.lang = callback_data.code
+    await save(state, conversation)
+    # This update was already rendered in the old language; switch for the reply itself.
+    with i18n.use_locale(callback_data.code):
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.edit_text(_("language.chosen"), reply_markup=menu_keyboard())
+
+
+async def privacy(query: CallbackQuery) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(_("privacy.text"), reply_markup=menu_keyboard())
+
+
+async def privacy_command(message: Message) -> None:
+    await message.answer(_("privacy.text"), reply_markup=menu_keyboard())
+
+
 def build_outside() -> Router:
     """Groups, channels and edits: handled before any conversation sees them."""
     router = Router(name="outside")
@@ -69,5 +116,9 @@ def build(*conversations: Router) -> Router:
     router.callback_query.register(help_button, Nav.filter(F.action == Action.HELP))
     router.message.register(cancel_command, Command("cancel"))
     router.callback_query.register(cancel_button, Nav.filter(F.action == Action.CANCEL))
+    router.message.register(privacy_command, Command("privacy"))
+    router.callback_query.register(privacy, Nav.filter(F.action == Action.PRIVACY))
+    router.callback_query.register(language_menu, Nav.filter(F.action == Action.LANGUAGE))
+    router.callback_query.register(pick_language, PickLanguage.filter())
     router.include_routers(*conversations)
     return router

@@ -14,6 +14,9 @@ from pydantic import BaseModel, Field
 class ReportFlow(StatesGroup):
     group = State()
     category = State()
+    handler = State()
+    handler_route = State()
+    department = State()
     writing = State()
     review = State()
     receipt = State()
@@ -22,6 +25,8 @@ class ReportFlow(StatesGroup):
 
 class StatusFlow(StatesGroup):
     receipt = State()
+    viewing = State()
+    replying = State()
 
 
 class Conversation(BaseModel):
@@ -29,13 +34,26 @@ class Conversation(BaseModel):
 
     lang: str | None = None
     category: str | None = None
+    # Who the report involves among those who handle reports ("union" / "discipline"), and
+    # where the reporter asked it to go instead ("union" / "discipline" / "overseer").
+    involves_handler: str | None = None
+    handler_route: str | None = None
+    # An index into the configured departments; None is "prefer not to say".
+    department: int | None = None
     parts: list[str] = Field(default_factory=list)
+    # Cleaned attachments: (renamed file name, mime type, base64 content). The whole FSM data
+    # is sealed with the draft key by the storage, so these are never at rest in the clear.
+    attachments: list[tuple[str, str, str]] = Field(default_factory=list)
+    media_groups: list[str] = Field(default_factory=list)
+    forwarded_warned: bool = False
     receipt: str | None = None
     case_id: str | None = None
     reference: str | None = None
     reporter_seed: str | None = None
     # The bot's own messages that showed the receipt or echoed the report, deleted at the end.
     sensitive_ids: list[int] = Field(default_factory=list)
+    # Check status: the receipt digits while the reporter views or answers (sealed storage).
+    status_receipt: str | None = None
 
     @property
     def text(self) -> str:

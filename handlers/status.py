@@ -1,4 +1,4 @@
-"""Check status: receipt → reporter-visible history and officer notes."""
+"""Check status: receipt → history and officer notes → reply, or change notifications."""
 
 from __future__ import annotations
 
@@ -9,18 +9,31 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from cases.intake import IntakeService, StatusView
-from handlers.common import Action, Nav, cancel_row, keyboard, menu_keyboard, split_text
-from handlers.states import StatusFlow, reset
+from cases.followup import ReporterFollowUp
+from cases.intake import IntakeService, NotifyLevel, StatusView
+from cases.ratelimit import RateLimiter
+from handlers.common import (
+    Action,
+    Nav,
+    PickNotify,
+    back_cancel_row,
+    button,
+    cancel_row,
+    keyboard,
+    menu_keyboard,
+    split_text,
+)
+from handlers.states import StatusFlow, load, reset, save
 from storage.crypto.receipts import normalize_receipt
 
 
 async def ask_receipt(message: Message, state: FSMContext) -> None:
     await reset(state)
     await state.set_state(StatusFlow.receipt)
-    await message.answer(_("status.ask_receipt"), reply_markup=keyboard(cancel_row()))
+    await message.answer(_("status.ask_receipt"), reply_markup=keyboard(back_cancel_row()))
 
 
 async def status_command(message: Message, state: FSMContext) -> None:
@@ -41,13 +54,26 @@ def render(view: StatusView) -> str:
         )
     ]
     for entry in view.history:
+        if entry.reply is not None:
+            lines.append(f"\n• {entry.on.isoformat()} — {_('status.your_reply')}: {entry.reply}")
+            continue
         lines.append(f"\n• {entry.on.isoformat()} — {_(f'reporter_status.{entry.status}')}")
         if entry.note:
             lines.append(f"  {_('status.note')}: {entry.note}")
     return "\n".join(lines)
 
 
-async def receive_receipt(message: Message, state: FSMContext, intake: IntakeService) -> None:
+def _viewing_keyboard() -> object:
+    return keyboard(
+        [button(_("status.reply_button"), Nav(action=Action.REPLY))],
+        [button(_("status.notify_button"), Nav(action=Action.NOTIFY))],
+        [button(_("button.back"), Nav(action=Action.MENU))],
+    )
+
+
+async def receive_receipt(
+    message: Message, state: FSMContext, intake: IntakeService, limiter: RateLimiter
+) -> None:
     # The receipt is a secret: remove the reporter's message that carries it.
     with contextlib.suppress(TelegramBadRequest):
         await message.delete()
@@ -55,26 +81,116 @@ async def receive_receipt(message: Message, state: FSMContext, intake: IntakeSer
     if digits is None:
         await message.answer(_("status.bad_format"), reply_markup=keyboard(cancel_row()))
         return
+    refused = limiter.receipt_check_allowed(message.chat.id)
+    if refused is not None:
+        await message.answer(_(f"rate.{refused}"), reply_markup=menu_keyboard())
+        return
     view = await intake.status(digits)
     if view is None:
+        limiter.wrong_receipt(message.chat.id)
         await message.answer(_("status.not_found"), reply_markup=keyboard(cancel_row()))
         return
     await reset(state)
+    conversation = await load(state)
+    conversation.status_receipt = digits
+    await save(state, conversation)
+    await state.set_state(StatusFlow.viewing)
     # Plain text, no parse mode: officer notes are shown exactly, whatever characters they hold.
     for part in split_text(render(view)):
         await message.answer(part, parse_mode=None)
-    await message.answer(_("status.done"), reply_markup=menu_keyboard())
+    await message.answer(_("status.done"), reply_markup=_viewing_keyboard())  # type: ignore[arg-type]
 
 
 async def receipt_not_text(message: Message) -> None:
     await message.answer(_("status.bad_format"), reply_markup=keyboard(cancel_row()))
 
 
+async def back_to_menu(query: CallbackQuery, state: FSMContext) -> None:
+    await query.answer()
+    await reset(state)
+    if isinstance(query.message, Message):
+        await query.message.answer(_("menu.title"), reply_markup=menu_keyboard())
+
+
+async def ask_reply(query: CallbackQuery, state: FSMContext) -> None:
+    await query.answer()
+    await state.set_state(StatusFlow.replying)
+    if isinstance(query.message, Message):
+        await query.message.answer(_("status.ask_reply"), reply_markup=keyboard(back_cancel_row()))
+
+
+async def back_to_viewing(query: CallbackQuery, state: FSMContext) -> None:
+    await query.answer()
+    await state.set_state(StatusFlow.viewing)
+    if isinstance(query.message, Message):
+        await query.message.answer(_("status.done"), reply_markup=_viewing_keyboard())  # type: ignore[arg-type]
+
+
+async def receive_reply(message: Message, state: FSMContext, followup: ReporterFollowUp) -> None:
+    conversation = await load(state)
+    if not conversation.status_receipt:
+        await ask_receipt(message, state)
+        return
+    await followup.reply(conversation.status_receipt, message.text or "")
+    await state.set_state(StatusFlow.viewing)
+    await message.answer(_("status.reply_saved"), reply_markup=_viewing_keyboard())  # type: ignore[arg-type]
+
+
+async def reply_not_text(message: Message) -> None:
+    await message.answer(_("status.reply_text_only"), reply_markup=keyboard(back_cancel_row()))
+
+
+async def ask_notify(query: CallbackQuery) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("status.notify_choose"),
+            reply_markup=keyboard(
+                [button(_("notify.full"), PickNotify(level=NotifyLevel.FULL))],
+                [button(_("notify.status_only"), PickNotify(level=NotifyLevel.STATUS_ONLY))],
+                [button(_("notify.off"), PickNotify(level=NotifyLevel.OFF))],
+                back_cancel_row(),
+            ),
+        )
+
+
+async def change_notify(
+    query: CallbackQuery,
+    callback_data: PickNotify,
+    state: FSMContext,
+    followup: ReporterFollowUp,
+    i18n: I18n,
+) -> None:
+    await query.answer()
+    conversation = await load(state)
+    if not isinstance(query.message, Message) or not conversation.status_receipt:
+        return
+    if callback_data.level not in (NotifyLevel.FULL, NotifyLevel.STATUS_ONLY, NotifyLevel.OFF):
+        return
+    await followup.change_notifications(
+        conversation.status_receipt,
+        callback_data.level,
+        chat_id=query.message.chat.id,
+        language=i18n.current_locale,
+    )
+    await query.message.edit_text(_("status.notify_changed"), reply_markup=_viewing_keyboard())  # type: ignore[arg-type]
+
+
 def build() -> Router:
     """The check-status conversation."""
     router = Router(name="status")
-    router.message.register(status_command, Command("status"))
-    router.callback_query.register(status_button, Nav.filter(F.action == Action.STATUS))
-    router.message.register(receive_receipt, StatusFlow.receipt, F.text)
-    router.message.register(receipt_not_text, StatusFlow.receipt)
+    cb, msg = router.callback_query, router.message
+    msg.register(status_command, Command("status"))
+    cb.register(status_button, Nav.filter(F.action == Action.STATUS))
+    msg.register(receive_receipt, StatusFlow.receipt, F.text)
+    msg.register(receipt_not_text, StatusFlow.receipt)
+    cb.register(back_to_menu, StatusFlow.receipt, Nav.filter(F.action == Action.BACK))
+    cb.register(back_to_menu, StatusFlow.viewing, Nav.filter(F.action == Action.MENU))
+    cb.register(ask_reply, StatusFlow.viewing, Nav.filter(F.action == Action.REPLY))
+    cb.register(ask_notify, StatusFlow.viewing, Nav.filter(F.action == Action.NOTIFY))
+    cb.register(change_notify, StatusFlow.viewing, PickNotify.filter())
+    cb.register(back_to_viewing, StatusFlow.viewing, Nav.filter(F.action == Action.BACK))
+    cb.register(back_to_viewing, StatusFlow.replying, Nav.filter(F.action == Action.BACK))
+    msg.register(receive_reply, StatusFlow.replying, F.text)
+    msg.register(reply_not_text, StatusFlow.replying)
     return router

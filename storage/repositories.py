@@ -24,6 +24,7 @@ from cases.ports import (
     CaseRepository,
     EventRecord,
     GrantRecord,
+    IntakeMetaRepository,
     ItemRecord,
     LinkRecord,
     OfficerRecord,
@@ -51,6 +52,7 @@ from storage.models import (
     QueueGrant,
     Site,
 )
+from storage.repos_reporter import SqlIntakeMetaRepository
 
 GENESIS_HASH = "0" * 64
 
@@ -468,6 +470,7 @@ class SqlUnitOfWork:
         self.transfers: TransferRepository = repos_admin.SqlTransferRepository(self._session)
         self.audit_log: AuditLogReader = repos_admin.SqlAuditLogReader(self._session)
         self.stats: StatsRepository = repos_admin.SqlStatsRepository(self._session)
+        self.intake_meta: IntakeMetaRepository = SqlIntakeMetaRepository(self._session)
         return self
 
     async def __aexit__(

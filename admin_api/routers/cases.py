@@ -14,6 +14,7 @@ from admin_api.schemas import (
     CaseSummaryOut,
     ErrorOut,
     EventOut,
+    IntakeOut,
     ItemOut,
     StatusIn,
     TriageIn,
@@ -82,6 +83,11 @@ async def case_detail(reference: str, session: OfficerDep, services: ServicesDep
         report=detail.report,
         items=[ItemOut.model_validate(asdict(item)) for item in detail.items],
         history=[EventOut.model_validate(asdict(event)) for event in detail.history],
+        intake=None
+        if detail.intake is None
+        else IntakeOut.model_validate(
+            {**asdict(detail.intake), "rules": list(detail.intake.rules)}
+        ),
     )
 
 

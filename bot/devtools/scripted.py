@@ -74,19 +74,66 @@ class ScriptedReporter:
         await self.user.send_text(text)
         return await self.expect(then, mark)
 
-    async def file_report(
-        self, group: str | None, category: str, parts: list[str], *, notify: bool = True
-    ) -> Filed:
-        """/start → new report → category → text → review → confirm → receipt → saved → notify."""
+    async def begin_report(
+        self,
+        group: str | None,
+        category: str,
+        *,
+        involves: str | None = None,
+        route: str | None = None,
+        department: str | None = None,
+    ) -> None:
+        """/start → new report → category → who it involves → department → writing step.
+
+        `involves` is None, "union" or "discipline"; `route` (for "discipline") is "union" or
+        "overseer"; `department` is a configured department name, None to prefer not to say.
+        """
         await self.say("/start", has_button(self.t("menu.new_report")))
         await self.tap("menu.new_report", has_button(self.t("category.not_sure")))
         if group is not None:
             await self.tap(f"group.{group}", has_button(self.t(f"category.{category}")))
-            await self.tap(f"category.{category}", has_button(self.t("button.done")))
+            await self.tap(f"category.{category}", has_button(self.t("handler.none")))
         else:
-            await self.tap("category.not_sure", has_button(self.t("button.done")))
+            await self.tap("category.not_sure", has_button(self.t("handler.none")))
+        department_step = has_button(self.t("department.prefer_not"))
+        if involves is None:
+            await self.tap("handler.none", department_step)
+        elif involves == "union":
+            await self.tap("handler.union", department_step)
+        else:
+            await self.tap("handler.discipline", has_button(self.t("handler.route_overseer")))
+            await self.tap(f"handler.route_{route or 'union'}", department_step)
+        if department is None:
+            await self.tap("department.prefer_not", has_button(self.t("button.done")))
+        else:
+            mark = self.mark()
+            await self.user.press(department)
+            await self.expect(has_button(self.t("button.done")), mark)
+
+    async def file_report(
+        self,
+        group: str | None,
+        category: str,
+        parts: list[str],
+        *,
+        notify: bool | str = True,
+        involves: str | None = None,
+        route: str | None = None,
+        department: str | None = None,
+    ) -> Filed:
+        """A whole report: begin → text → review → confirm → receipt → saved → notify.
+
+        `notify` is True (full), False (off) or a level: "full", "status", "off".
+        """
+        await self.begin_report(
+            group, category, involves=involves, route=route, department=department
+        )
         for part in parts:
             await self.say(part, has_button(self.t("button.done")))
+        return await self.finish_report(notify=notify)
+
+    async def finish_report(self, *, notify: bool | str = True) -> Filed:
+        """From the writing step: Done → confirm → receipt → saved → notification choice."""
         await self.tap("button.done", has_button(self.t("button.confirm")))
         receipt_message = await self.tap("button.confirm", has_button(self.t("button.saved")))
         found = RECEIPT_RE.search(receipt_message.text)
@@ -96,7 +143,8 @@ class ScriptedReporter:
         reference = REFERENCE_RE.search(filed.text)
         if reference is None:
             raise AssertionError("no case reference in: " + filed.text)
-        choice = "notify.full" if notify else "notify.off"
+        level = ("full" if notify else "off") if isinstance(notify, bool) else notify
+        choice = {"full": "notify.full", "status": "notify.status_only", "off": "notify.off"}[level]
         await self.tap(choice, says(self.t("report.clear_chat")[:20]))
         return Filed(found.group(0), reference.group(0))
 

@@ -20,6 +20,7 @@ from storage.db import migrate
 from tests.factories import OFFICERS, PASSWORD, TEST_COST
 
 TOKEN = "123456:TEST-token"
+DEPARTMENTS = ["生产部 Production", "财务部 Finance"]
 
 
 @dataclass
@@ -90,6 +91,7 @@ async def stack(
             kdf_lanes=TEST_COST.lanes,
             blur_max_minutes=0,
             notifier_poll_seconds=0.1,
+            departments=DEPARTMENTS,
         )
         await _initialise(settings)
         async with running(settings, with_bot=True, with_api=True) as app:

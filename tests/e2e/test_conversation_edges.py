@@ -17,9 +17,7 @@ async def _count_cases(stack: Stack) -> int:
 
 async def _to_receipt(stack: Stack, user_id: int) -> tuple[ScriptedReporter, str]:
     reporter = stack.reporter(user_id, language_code="en")
-    await reporter.say("/start", has_button(reporter.t("menu.new_report")))
-    await reporter.tap("menu.new_report", has_button(reporter.t("category.not_sure")))
-    await reporter.tap("category.not_sure", has_button(reporter.t("button.done")))
+    await reporter.begin_report(None, "other")
     await reporter.say("the canteen gas smell", has_button(reporter.t("button.done")))
     await reporter.tap("button.done", has_button(reporter.t("button.confirm")))
     message = await reporter.tap("button.confirm", has_button(reporter.t("button.saved")))
@@ -70,7 +68,7 @@ async def test_editing_a_sent_message_is_explained(stack: Stack) -> None:
     reporter = stack.reporter(780005, language_code="en")
     await reporter.say("/start", has_button(reporter.t("menu.new_report")))
     message_id = await reporter.user.send_text("hello")
-    await reporter.expect(says(reporter.t("fallback.message")[:15]), 0)
+    await reporter.expect(says(reporter.t("draft.expired")[:15]), 0)
     mark = reporter.mark()
     await reporter.user.edit_text(message_id, "hello again")
     await reporter.expect(says(reporter.t("edit.not_applied")[:20]), mark)

@@ -99,9 +99,7 @@ async def test_long_report_with_markup_is_echoed_in_parts_and_stored_exactly(sta
     reporter = stack.reporter(770002, language_code="en")
     long_text = (NASTY + " 举报 ") * 160  # ≈ 5,000 characters of characters Telegram dislikes
     long_text = long_text[:5000]
-    await reporter.say("/start", has_button(reporter.t("menu.new_report")))
-    await reporter.tap("menu.new_report", has_button(reporter.t("category.not_sure")))
-    await reporter.tap("category.not_sure", has_button(reporter.t("button.done")))
+    await reporter.begin_report(None, "other")
     # Telegram itself splits long input; the reporter sends it as two messages.
     await reporter.say(long_text[:4000], has_button(reporter.t("button.done")))
     await reporter.say(long_text[4000:], has_button(reporter.t("button.done")))
@@ -128,9 +126,7 @@ async def test_long_report_with_markup_is_echoed_in_parts_and_stored_exactly(sta
 
 async def test_sticker_and_unexpected_input_lose_nothing(stack: Stack) -> None:
     reporter = stack.reporter(770003, language_code="en")
-    await reporter.say("/start", has_button(reporter.t("menu.new_report")))
-    await reporter.tap("menu.new_report", has_button(reporter.t("category.not_sure")))
-    await reporter.tap("category.not_sure", has_button(reporter.t("button.done")))
+    await reporter.begin_report(None, "other")
     await reporter.say("first part", has_button(reporter.t("button.done")))
     mark = reporter.mark()
     await reporter.user.send_message(
