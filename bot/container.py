@@ -9,15 +9,17 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.notifier import NotifierLimits
 from bot.settings import Settings
 from cases.casework import CaseworkService
 from cases.intake import BlurPolicy, IntakeService
+from cases.notification_stats import DeliveryStatsService
 from cases.notifications import NotificationService
 from cases.officers import AuthService
 from cases.runtime import KdfPool
 from cases.setup import SetupService
 from storage.db import make_engine, make_sessionmaker
-from storage.repositories import SqlUnitOfWork
+from storage.repos_notify import SqlNotifyUnitOfWork
 
 
 class Storage:
@@ -30,8 +32,8 @@ class Storage:
         self._sessionmaker = make_sessionmaker(self.engine)
         self.kdf = KdfPool(settings.kdf_concurrency)
 
-    def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessionmaker)
+    def uow(self) -> SqlNotifyUnitOfWork:
+        return SqlNotifyUnitOfWork(self._sessionmaker)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -47,6 +49,7 @@ class BotServices:
 class ApiServices:
     auth: AuthService
     casework: CaseworkService
+    delivery_stats: DeliveryStatsService
 
 
 def setup_service(storage: Storage, settings: Settings) -> SetupService:
@@ -60,7 +63,20 @@ def bot_services(storage: Storage, settings: Settings) -> BotServices:
         intake=IntakeService(
             storage.uow, storage.kdf, notify_key=notify_key, blur=BlurPolicy(settings.blur_max)
         ),
-        notifications=NotificationService(storage.uow, notify_key),
+        notifications=NotificationService(storage.uow, notify_key, lease=settings.notifier_lease),
+    )
+
+
+def notifier_limits(settings: Settings) -> NotifierLimits:
+    """The notifier worker's pacing, retry and batching knobs from settings."""
+    return NotifierLimits(
+        per_second=settings.notifier_per_second,
+        chat_interval=settings.notifier_chat_interval_seconds,
+        max_attempts=settings.notifier_max_attempts,
+        backoff_base=settings.notifier_backoff_base_seconds,
+        backoff_cap=settings.notifier_backoff_cap_seconds,
+        batch=settings.notifier_batch,
+        poll_seconds=settings.notifier_poll_seconds,
     )
 
 
@@ -69,4 +85,5 @@ def api_services(storage: Storage, settings: Settings) -> ApiServices:
     return ApiServices(
         auth=AuthService(storage.uow, storage.kdf, settings.kdf_cost),
         casework=CaseworkService(storage.uow),
+        delivery_stats=DeliveryStatsService(storage.uow),
     )

@@ -13,7 +13,8 @@ from aiogram import Bot, Dispatcher
 from fastapi import FastAPI
 
 from admin_api.app import create_app
-from bot.container import Storage, api_services, bot_services
+from bot.channels import ReporterChannel
+from bot.container import Storage, api_services, bot_services, notifier_limits
 from bot.notifier import Notifier
 from bot.settings import Settings
 from bot.telegram import build_bot, build_dispatcher
@@ -56,11 +57,9 @@ async def start(settings: Settings, *, with_bot: bool, with_api: bool) -> Runnin
         bot = build_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
         dispatcher = build_dispatcher(services.intake, i18n)
         notifier = Notifier(
-            services.notifications,
             bot,
-            i18n,
-            poll_seconds=settings.notifier_poll_seconds,
-            max_attempts=settings.notifier_max_attempts,
+            [ReporterChannel(services.notifications, i18n)],
+            notifier_limits(settings),
         )
         await bot.delete_webhook(drop_pending_updates=False)
         tasks.append(

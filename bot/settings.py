@@ -49,6 +49,16 @@ class Settings(BaseSettings):
 
     notifier_poll_seconds: float = 1.0
     notifier_max_attempts: int = 8
+    # Telegram's limits (DESIGN §7): messages per second overall and seconds between two
+    # messages to one chat. With several notifier workers, divide the rate between them.
+    notifier_per_second: float = 30.0
+    notifier_chat_interval_seconds: float = 1.0
+    # Capped exponential backoff after 5xx / network errors: base·2^(n-1), at most the cap.
+    notifier_backoff_base_seconds: float = 1.0
+    notifier_backoff_cap_seconds: float = 300.0
+    # How long a claimed row stays reserved to one worker.
+    notifier_lease_seconds: int = 300
+    notifier_batch: int = 50
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
@@ -79,6 +89,10 @@ class Settings(BaseSettings):
     @property
     def blur_max(self) -> dt.timedelta:
         return dt.timedelta(minutes=self.blur_max_minutes)
+
+    @property
+    def notifier_lease(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.notifier_lease_seconds)
 
     def notify_key_bytes(self) -> bytes:
         """The decoded notify key; a clear error if it is missing or malformed."""

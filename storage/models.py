@@ -140,6 +140,8 @@ class Case(Base):
     not_accepted_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     reporter_unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The day the case last closed (a date, like received_on: P8); drives retention.
+    closed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True, index=True)
 
     __table_args__ = (
         Index("ix_cases_status_received", "status", "received_on"),
@@ -213,6 +215,8 @@ class OutboxRow(Base):
     # "sent", "no_link" (nobody to tell), "unreachable" or "dead"; None while pending.
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # How many parts of a split message Telegram already accepted, so a retry resumes there.
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (Index("ix_outbox_pending", "outcome", "next_attempt_at"),)
 

@@ -16,7 +16,7 @@ from cases.setup import SetupService
 from storage.crypto.primitives import KdfCost, random_bytes
 from storage.crypto.receipts import new_receipt
 from storage.db import make_engine, make_sessionmaker, migrate
-from storage.repositories import SqlUnitOfWork
+from storage.repos_notify import SqlNotifyUnitOfWork
 
 TEST_COST = KdfCost(memory_kib=64, iterations=1, lanes=1)
 PASSWORD = "correct horse battery staple"
@@ -60,8 +60,8 @@ async def build_site(database_url: str, *, officers: bool = True) -> Site:
     await migrate(engine)
     sessionmaker = make_sessionmaker(engine)
 
-    def uow() -> SqlUnitOfWork:
-        return SqlUnitOfWork(sessionmaker)
+    def uow() -> SqlNotifyUnitOfWork:
+        return SqlNotifyUnitOfWork(sessionmaker)
 
     kdf = KdfPool(2)
     notify_key = random_bytes(32)
