@@ -5,6 +5,7 @@ The admin API side never receives `notify_key`; only `bot_services` reads it.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,6 +17,7 @@ from cases.intake import BlurPolicy, IntakeService
 from cases.notification_stats import DeliveryStatsService
 from cases.notifications import NotificationService
 from cases.officers import AuthService
+from cases.retention import RetentionPolicy, RetentionService
 from cases.runtime import KdfPool
 from cases.setup import SetupService
 from storage.db import make_engine, make_sessionmaker
@@ -87,3 +89,13 @@ def api_services(storage: Storage, settings: Settings) -> ApiServices:
         casework=CaseworkService(storage.uow),
         delivery_stats=DeliveryStatsService(storage.uow),
     )
+
+
+def retention_service(storage: Storage, settings: Settings) -> RetentionService:
+    """The purge job with the configured periods; it needs no key at all."""
+    policy = RetentionPolicy(
+        short=dt.timedelta(days=settings.retention_short_days),
+        long=dt.timedelta(days=settings.retention_long_days),
+        notify_link=dt.timedelta(days=settings.retention_notify_link_days),
+    )
+    return RetentionService(storage.uow, policy)

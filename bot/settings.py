@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     notifier_lease_seconds: int = 300
     notifier_batch: int = 50
 
+    # Retention (DESIGN §4), in days after closing; the job runs every retention_interval_hours.
+    retention_short_days: int = 60  # not accepted / unfounded
+    retention_long_days: int = 3 * 365  # every other case
+    retention_notify_link_days: int = 30
+    retention_interval_hours: float = 24.0
+
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
         if self.environment == "production":

@@ -23,6 +23,7 @@ from cases.ports import (
     UnitOfWorkFactory,
 )
 from cases.references import new_id, normalize_reference
+from cases.retention import closing_fields
 from cases.roles import CASEWORK_ROLES, Role, require
 from cases.runtime import Clock, utcnow
 from storage.crypto import keys
@@ -256,7 +257,10 @@ class CaseworkService:
                 raise InvalidInput("reopening a closed case needs a reason in the note")
             # Prove the session can open this case before changing it (P3, not just a check).
             await self._open_case_key(uow, session, case)
-            await uow.cases.update(case.id, status=status, updated_at=self._clock())
+            now = self._clock()
+            await uow.cases.update(
+                case.id, status=status, updated_at=self._clock(), **closing_fields(status, now)
+            )
             notify = reporter_status(status) != reporter_status(current)
             await self._record_event(uow, session, case, status, note, notify=notify)
             await uow.audit.append(

@@ -56,23 +56,35 @@ class NotificationService:
         self._clock = clock
 
     async def claim(self, limit: int = 20) -> list[Notification]:
-        """Due rows with a link to deliver, leased; rows nobody can be told about are settled."""
-        out: list[Notification] = []
+        """Due rows with a link to deliver, leased; rows nobody can be told about are settled.
+
+        The lease is taken and committed first, in a short transaction, and the rows resolved
+        afterwards with reads only: a long claim must not hold SQLite's write lock while the
+        sender waits to mark a row sent.
+        """
         async with self._uow() as uow:
             now = self._clock()
-            for row in await uow.delivery.claim(now, limit, self.lease):
+            rows = await uow.delivery.claim(now, limit, self.lease)
+            await uow.commit()
+        if not rows:
+            return []
+        out: list[Notification] = []
+        nobody: list[str] = []
+        bad_links: list[str] = []
+        async with self._uow() as uow:
+            for row in rows:
                 link = await uow.outbox.get_link(row.case_id)
                 case_events = {e.id: e for e in await uow.cases.events(row.case_id)}
                 event = case_events.get(row.event_id)
                 if link is None or event is None:
-                    await uow.outbox.finish(row.id, "no_link", now)
+                    nobody.append(row.id)
                     continue
                 try:
                     target = open_link(self._notify_key, row.case_id, link.sealed)
                 except DecryptionError:
                     # A link this key cannot open (rotated key, tampering) is useless; drop it.
-                    await uow.outbox.delete_link(row.case_id)
-                    await uow.outbox.finish(row.id, "no_link", now)
+                    bad_links.append(row.case_id)
+                    nobody.append(row.id)
                     continue
                 note = None
                 if target.reporter_seed is not None and event.note_item_id:
@@ -99,7 +111,13 @@ class NotificationService:
                         row.parts_sent,
                     )
                 )
-            await uow.commit()
+        if nobody:
+            async with self._uow() as uow:
+                for case_id in bad_links:
+                    await uow.outbox.delete_link(case_id)
+                for row_id in nobody:
+                    await uow.outbox.finish(row_id, "no_link", now)
+                await uow.commit()
         return out
 
     async def part_sent(self, row_id: str, parts: int) -> None:

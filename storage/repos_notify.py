@@ -51,9 +51,14 @@ class SqlDeliveryRepository:
             .limit(limit)
         )
         rows = list(await self._s.scalars(_lock_skipping(self._s, stmt)))
-        for row in rows:
-            row.next_attempt_at = now + lease
-        await self._s.flush()
+        if rows:
+            # One statement: on SQLite the write lock is held from here to the commit.
+            await self._s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_([r.id for r in rows]))
+                .values(next_attempt_at=now + lease)
+                .execution_options(synchronize_session=False)
+            )
         return [DeliveryRow(r.id, r.case_id, r.event_id, r.attempts, r.parts_sent) for r in rows]
 
     async def part_sent(self, row_id: str, parts: int) -> None:
