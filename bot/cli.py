@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
-from bot.container import Storage, setup_service
+from bot.container import Storage, retention_service, setup_service
 from bot.logs import configure_logging
 from bot.settings import Settings
 from cases.errors import SpeakUpError
@@ -112,6 +112,20 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return await run_demo(once=args.once, port=args.port, data_dir=args.data_dir)
 
 
+async def cmd_retention(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(storage: Storage) -> int:
+        plan = await retention_service(storage, settings).run(dry_run=args.dry_run)
+        verb = "would purge" if args.dry_run else "purged"
+        print(f"{verb} {len(plan.cases)} case(s), {len(plan.links)} notify link(s)")
+        for purge in plan.cases:
+            print(f"  case {purge.reference}  closed {purge.closed_on}  ({purge.rule})")
+        for reference in plan.links:
+            print(f"  notify link of {reference}")
+        return 0
+
+    return await _with_storage(settings, work)
+
+
 def cmd_keygen() -> int:
     print(base64.b64encode(os.urandom(32)).decode())
     return 0
@@ -143,6 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("bot", help="bot and notifier only (holds the notify key)")
     sub.add_parser("api", help="admin API only (never holds the notify key)")
     sub.add_parser("keygen", help="print a new random SPEAKUP_NOTIFY_KEY")
+    retention = sub.add_parser("retention", help="purge closed cases past their retention")
+    retention.add_argument("--dry-run", action="store_true", help="list, change nothing")
 
     demo = sub.add_parser("demo", help="the whole loop offline, with a stand-in Telegram")
     demo.add_argument("--once", action="store_true", help="exit after the scenario")
@@ -166,6 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "api": cmd_serve,
         "demo": cmd_demo,
         "audit": cmd_audit_verify,
+        "retention": cmd_retention,
     }
     if args.command == "officer":
         handler = cmd_officer_add if args.officer_command == "add" else cmd_officer_grant

@@ -5,24 +5,28 @@ The admin API side never receives `notify_key`; only `bot_services` reads it.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.notifier import NotifierLimits
 from bot.settings import Settings
 from cases.accounts import AccountService
 from cases.audit import AuditService
 from cases.deadlines import Deadlines
 from cases.intake import BlurPolicy, IntakeService
 from cases.membership import MembershipService
+from cases.notification_stats import DeliveryStatsService
 from cases.notifications import NotificationService
 from cases.officers import AuthService
+from cases.retention import RetentionPolicy, RetentionService
 from cases.runtime import KdfPool
 from cases.setup import SetupService
 from cases.triage_rules import TriageEngine, load_rules
 from cases.workflow import WorkflowService
 from storage.db import make_engine, make_sessionmaker
-from storage.repositories import SqlUnitOfWork
+from storage.repos_notify import SqlNotifyUnitOfWork
 
 
 class Storage:
@@ -35,8 +39,8 @@ class Storage:
         self._sessionmaker = make_sessionmaker(self.engine)
         self.kdf = KdfPool(settings.kdf_concurrency)
 
-    def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessionmaker)
+    def uow(self) -> SqlNotifyUnitOfWork:
+        return SqlNotifyUnitOfWork(self._sessionmaker)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -55,6 +59,7 @@ class ApiServices:
     accounts: AccountService
     membership: MembershipService
     audit: AuditService
+    delivery_stats: DeliveryStatsService
 
 
 def setup_service(storage: Storage, settings: Settings) -> SetupService:
@@ -72,7 +77,20 @@ def bot_services(storage: Storage, settings: Settings) -> BotServices:
             blur=BlurPolicy(settings.blur_max),
             triage=TriageEngine(load_rules(settings.triage_rules_path or None)),
         ),
-        notifications=NotificationService(storage.uow, notify_key),
+        notifications=NotificationService(storage.uow, notify_key, lease=settings.notifier_lease),
+    )
+
+
+def notifier_limits(settings: Settings) -> NotifierLimits:
+    """The notifier worker's pacing, retry and batching knobs from settings."""
+    return NotifierLimits(
+        per_second=settings.notifier_per_second,
+        chat_interval=settings.notifier_chat_interval_seconds,
+        max_attempts=settings.notifier_max_attempts,
+        backoff_base=settings.notifier_backoff_base_seconds,
+        backoff_cap=settings.notifier_backoff_cap_seconds,
+        batch=settings.notifier_batch,
+        poll_seconds=settings.notifier_poll_seconds,
     )
 
 
@@ -85,4 +103,15 @@ def api_services(storage: Storage, settings: Settings) -> ApiServices:
         accounts=AccountService(storage.uow, storage.kdf, settings.kdf_cost, setup),
         membership=MembershipService(storage.uow),
         audit=AuditService(storage.uow),
+        delivery_stats=DeliveryStatsService(storage.uow),
     )
+
+
+def retention_service(storage: Storage, settings: Settings) -> RetentionService:
+    """The purge job with the configured periods; it needs no key at all."""
+    policy = RetentionPolicy(
+        short=dt.timedelta(days=settings.retention_short_days),
+        long=dt.timedelta(days=settings.retention_long_days),
+        notify_link=dt.timedelta(days=settings.retention_notify_link_days),
+    )
+    return RetentionService(storage.uow, policy)

@@ -13,12 +13,20 @@ from aiogram import Bot, Dispatcher
 from fastapi import FastAPI
 
 from admin_api.app import create_app
-from bot.container import Storage, api_services, bot_services
+from bot.channels import ReporterChannel
+from bot.container import (
+    Storage,
+    api_services,
+    bot_services,
+    notifier_limits,
+    retention_service,
+)
 from bot.draft_storage import build_storage
 from bot.notifier import Notifier
 from bot.settings import Settings
 from bot.telegram import build_bot, build_dispatcher
 from cases.ratelimit import Limits, RateLimiter
+from cases.retention import RetentionService
 from handlers.i18n import CatalogI18n
 from storage.db import migrate
 
@@ -37,6 +45,18 @@ class Running:
     tasks: list[asyncio.Task[None]]
     stop: asyncio.Event
     server: uvicorn.Server | None
+
+
+async def _daily(retention: RetentionService, interval: float, stop: asyncio.Event) -> None:
+    """Run the retention purge now and then every `interval` seconds until `stop`."""
+    while not stop.is_set():
+        try:
+            plan = await retention.run(dry_run=False)
+            log.info("retention: %d case(s), %d link(s) purged", len(plan.cases), len(plan.links))
+        except Exception as exc:  # try again next time; never take the bot down
+            log.error("retention run failed: %s", type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
 async def _serve(server: uvicorn.Server) -> None:
@@ -75,11 +95,9 @@ async def start(settings: Settings, *, with_bot: bool, with_api: bool) -> Runnin
             ),
         )
         notifier = Notifier(
-            services.notifications,
             bot,
-            i18n,
-            poll_seconds=settings.notifier_poll_seconds,
-            max_attempts=settings.notifier_max_attempts,
+            [ReporterChannel(services.notifications, i18n)],
+            notifier_limits(settings),
         )
         await bot.delete_webhook(drop_pending_updates=False)
         tasks.append(
@@ -89,6 +107,9 @@ async def start(settings: Settings, *, with_bot: bool, with_api: bool) -> Runnin
             )
         )
         tasks.append(asyncio.create_task(notifier.run(stop), name="notifier"))
+        retention = retention_service(storage, settings)
+        interval = settings.retention_interval_hours * 3600
+        tasks.append(asyncio.create_task(_daily(retention, interval, stop), name="retention"))
     if with_api:
         app = create_app(
             api_services(storage, settings),

@@ -50,6 +50,22 @@ class Settings(BaseSettings):
 
     notifier_poll_seconds: float = 1.0
     notifier_max_attempts: int = 8
+    # Telegram's limits (DESIGN §7): messages per second overall and seconds between two
+    # messages to one chat. With several notifier workers, divide the rate between them.
+    notifier_per_second: float = 30.0
+    notifier_chat_interval_seconds: float = 1.0
+    # Capped exponential backoff after 5xx / network errors: base·2^(n-1), at most the cap.
+    notifier_backoff_base_seconds: float = 1.0
+    notifier_backoff_cap_seconds: float = 300.0
+    # How long a claimed row stays reserved to one worker.
+    notifier_lease_seconds: int = 300
+    notifier_batch: int = 50
+
+    # Retention (DESIGN §4), in days after closing; the job runs every retention_interval_hours.
+    retention_short_days: int = 60  # not accepted / unfounded
+    retention_long_days: int = 3 * 365  # every other case
+    retention_notify_link_days: int = 30
+    retention_interval_hours: float = 24.0
 
     # Deadlines (DESIGN §4); working days follow China's holiday calendar.
     deadline_triage_working_days: int = 5
@@ -101,6 +117,10 @@ class Settings(BaseSettings):
             look_back_days=self.deadline_look_back_days,
             transfer_working_days=self.deadline_transfer_working_days,
         )
+
+    @property
+    def notifier_lease(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.notifier_lease_seconds)
 
     def notify_key_bytes(self) -> bytes:
         """The decoded notify key; a clear error if it is missing or malformed."""

@@ -147,7 +147,7 @@ class Case(Base):
     # sealed items.
     due_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     handling_due_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    closed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True, index=True)
     disposition: Mapped[str | None] = mapped_column(String(32), nullable=True)
     rectification_due_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     look_back_failures: Mapped[int] = mapped_column(Integer, default=0)
@@ -228,6 +228,8 @@ class OutboxRow(Base):
     # "sent", "no_link" (nobody to tell), "unreachable" or "dead"; None while pending.
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # How many parts of a split message Telegram already accepted, so a retry resumes there.
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (Index("ix_outbox_pending", "outcome", "next_attempt_at"),)
 

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 import pyotp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.container import ApiServices
 from cases.accounts import AccountService
 from cases.audit import AuditService
 from cases.intake import BlurPolicy, Draft, IntakeService, Submitted
 from cases.membership import MembershipService
+from cases.notification_stats import DeliveryStatsService
 from cases.notifications import NotificationService
 from cases.officers import AuthService, OfficerSession
 from cases.runtime import KdfPool
@@ -20,7 +22,7 @@ from cases.workflow import WorkflowService
 from storage.crypto.primitives import KdfCost, random_bytes
 from storage.crypto.receipts import new_receipt
 from storage.db import make_engine, make_sessionmaker, migrate
-from storage.repositories import SqlUnitOfWork
+from storage.repos_notify import SqlNotifyUnitOfWork
 
 TEST_COST = KdfCost(memory_kib=64, iterations=1, lanes=1)
 PASSWORD = "correct horse battery staple"
@@ -53,6 +55,17 @@ class Site:
     audit: AuditService
     totp_secrets: dict[str, str]
 
+    def api_services(self) -> ApiServices:
+        """The admin API's services over this site, as `bot.container` wires them."""
+        return ApiServices(
+            self.auth,
+            self.casework,
+            self.accounts,
+            self.membership,
+            self.audit,
+            DeliveryStatsService(self.uow),  # type: ignore[arg-type]
+        )
+
     async def login(self, username: str) -> OfficerSession:
         """A full session: password plus the current code from the officer's authenticator."""
         return await self.auth.login(username, PASSWORD, self.totp(username))
@@ -80,8 +93,8 @@ async def build_site(database_url: str, *, officers: bool = True) -> Site:
     await migrate(engine)
     sessionmaker = make_sessionmaker(engine)
 
-    def uow() -> SqlUnitOfWork:
-        return SqlUnitOfWork(sessionmaker)
+    def uow() -> SqlNotifyUnitOfWork:
+        return SqlNotifyUnitOfWork(sessionmaker)
 
     kdf = KdfPool(2)
     notify_key = random_bytes(32)

@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from admin_api.app import create_app
-from bot.container import ApiServices
 from tests.factories import PASSWORD, Site, build_site
 
 
@@ -36,9 +35,7 @@ class Api:
 @pytest.fixture
 async def api(database_url: str) -> AsyncIterator[Api]:
     site = await build_site(database_url)
-    app = create_app(
-        ApiServices(site.auth, site.casework, site.accounts, site.membership, site.audit)
-    )
+    app = create_app(site.api_services())
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://admin.test") as client:
         yield Api(site, client, app.state)

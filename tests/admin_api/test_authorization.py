@@ -7,7 +7,6 @@ from typing import Any
 import httpx
 
 from admin_api.app import create_app
-from bot.container import ApiServices
 from tests.factories import OFFICERS, PASSWORD, build_site
 
 CASEWORK = {"triage1", "union1", "disc1"}
@@ -54,13 +53,13 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
     ("DELETE", "/api/v1/queues/union/members/nobody", None, {"union1"}),
     ("GET", "/api/v1/audit", None, AUDIT),
     ("GET", "/api/v1/audit/verify", None, AUDIT),
+    ("GET", "/api/v1/notifications/stats", None, ADMIN),
 ]
 
 
 async def test_every_role_on_every_route(database_url: str) -> None:
     site = await build_site(database_url)
-    services = ApiServices(site.auth, site.casework, site.accounts, site.membership, site.audit)
-    app = create_app(services)
+    app = create_app(site.api_services())
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
         tokens = {}

@@ -1,0 +1,104 @@
+"""Retention (DESIGN §4): closed cases are purged after their period; notify links sooner.
+
+- not accepted and unfounded cases: `short` (default 60 days) after closing;
+- every other case: `long` (default 3 years) after closing;
+- notify links: `notify_link` (default 30 days) after closing, whatever the case.
+
+Purging deletes the case row with its sealed items, events, case keys, outbox rows and link;
+the audit log keeps a content-free `case_purged` event (reference and rule only). The dry run
+computes the same plan without changing anything, so an operator can check it first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from cases.ports_notify import NotifyUnitOfWorkFactory, RetentionCase
+from cases.runtime import Clock, utcnow
+
+
+def is_unfounded(case: RetentionCase) -> bool:
+    """Seam: a case closed as unfounded (澄清正名) once dispositions are recorded on cases.
+
+    This branch has no disposition column yet, so only not-accepted cases get the short period.
+    """
+    return False
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    short: dt.timedelta = dt.timedelta(days=60)
+    long: dt.timedelta = dt.timedelta(days=3 * 365)
+    notify_link: dt.timedelta = dt.timedelta(days=30)
+
+    def period(self, case: RetentionCase) -> tuple[str, dt.timedelta]:
+        if case.not_accepted_reason is not None or is_unfounded(case):
+            return "short", self.short
+        return "long", self.long
+
+
+@dataclass(frozen=True)
+class Purge:
+    reference: str
+    closed_on: dt.date
+    rule: str  # "short" or "long"
+
+
+@dataclass(frozen=True)
+class RetentionPlan:
+    """What a run purges: whole cases, and notify links of cases that stay."""
+
+    cases: tuple[Purge, ...]
+    links: tuple[str, ...]  # case references whose notify link goes
+
+
+class RetentionService:
+    """Plans and runs the daily purge."""
+
+    def __init__(
+        self, uow: NotifyUnitOfWorkFactory, policy: RetentionPolicy, clock: Clock = utcnow
+    ) -> None:
+        self._uow = uow
+        self._policy = policy
+        self._clock = clock
+
+    def _split(
+        self, closed: list[RetentionCase], today: dt.date
+    ) -> tuple[list[tuple[RetentionCase, str]], list[RetentionCase]]:
+        purge, links = [], []
+        for case in closed:
+            rule, period = self._policy.period(case)
+            if case.closed_on + period <= today:
+                purge.append((case, rule))
+            elif case.has_link and case.closed_on + self._policy.notify_link <= today:
+                links.append(case)
+        return purge, links
+
+    async def run(self, *, dry_run: bool) -> RetentionPlan:
+        """Purge what is due today (or only list it with `dry_run`)."""
+        now = self._clock()
+        today = now.date()
+        earliest = min(self._policy.short, self._policy.long, self._policy.notify_link)
+        async with self._uow() as uow:
+            closed = await uow.retention.closed_before(today - earliest)
+            purge, links = self._split(closed, today)
+            plan = RetentionPlan(
+                tuple(Purge(c.reference, c.closed_on, rule) for c, rule in purge),
+                tuple(c.reference for c in links),
+            )
+            if dry_run:
+                return plan
+            for case, rule in purge:
+                await uow.retention.purge_case(case.id)
+                await uow.audit.append(
+                    at=now,
+                    officer_id=None,
+                    action="case_purged",
+                    case_reference=case.reference,
+                    detail=f"retention:{rule}",
+                )
+            for case in links:
+                await uow.outbox.delete_link(case.id)
+            await uow.commit()
+        return plan

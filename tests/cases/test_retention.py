@@ -1,0 +1,165 @@
+"""Retention: the purge removes exactly what its dry run listed, keeps a content-free audit
+event, and notify links go 30 days after closing (and at once on opt-out)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.cli import main
+from cases.casework import TriageDecision
+from cases.categories import NotAcceptedReason, Routing
+from cases.intake import NotifyLevel
+from cases.lifecycle import Status
+from cases.retention import RetentionPolicy, RetentionService
+from cases.runtime import utcnow
+from storage.models import AuditRow, Case, CaseItem
+from tests.factories import REPORT_TEXT, Site, build_site
+
+
+async def _linked_case(site: Site, chat_id: int) -> tuple[str, str]:
+    _, submitted = await site.file_report()
+    await site.intake.set_notifications(
+        submitted.case_id,
+        NotifyLevel.FULL,
+        chat_id=chat_id,
+        language="en",
+        reporter_seed=submitted.reporter_seed,
+    )
+    return submitted.case_id, submitted.reference
+
+
+async def test_purge_removes_exactly_what_the_dry_run_listed(database_url: str) -> None:
+    site = await build_site(database_url)
+    triage = await site.login("triage1")
+    union = await site.login("union1")
+    rejected_id, rejected = await _linked_case(site, 1)
+    worked_id, worked = await _linked_case(site, 2)
+    open_id, still_open = await _linked_case(site, 3)
+    reason = next(iter(NotAcceptedReason))
+    await site.casework.triage(triage, rejected, TriageDecision(not_accepted_reason=reason))
+    await site.casework.change_status(triage, rejected, Status.CLOSED, None)
+    await site.casework.triage(triage, worked, TriageDecision(routing=Routing.UNION))
+    await site.casework.change_status(union, worked, Status.IN_PROGRESS, None)
+    await site.casework.change_status(union, worked, Status.CLOSED, "done")
+    async with site.engine.connect() as conn:
+        closed = dict((await conn.execute(select(Case.reference, Case.closed_on))).all())
+    assert closed[rejected] == utcnow().date()
+    assert closed[worked] == utcnow().date()
+    assert closed[still_open] is None
+
+    policy = RetentionPolicy()
+
+    def service(days: int) -> RetentionService:
+        return RetentionService(
+            site.uow,  # type: ignore[arg-type]
+            policy,
+            clock=lambda: utcnow() + dt.timedelta(days=days),
+        )
+
+    # Day 29: nothing yet.
+    plan = await service(29).run(dry_run=True)
+    assert plan.cases == ()
+    assert plan.links == ()
+    # Day 31: both links go, no case.
+    plan = await service(31).run(dry_run=True)
+    assert plan.cases == ()
+    assert set(plan.links) == {rejected, worked}
+    # Day 61: the not-accepted case goes; the worked case only loses its link.
+    dry = await service(61).run(dry_run=True)
+    assert [p.reference for p in dry.cases] == [rejected]
+    assert dry.cases[0].rule == "short"
+    assert dry.links == (worked,)
+    # The dry run changed nothing.
+    async with site.uow() as uow:  # type: ignore[operator]
+        assert await uow.cases.by_id(rejected_id) is not None
+        assert await uow.outbox.get_link(worked_id) is not None
+
+    done = await service(61).run(dry_run=False)
+    assert done == dry
+    async with site.uow() as uow:  # type: ignore[operator]
+        assert await uow.cases.by_id(rejected_id) is None
+        assert await uow.cases.by_id(worked_id) is not None
+        assert await uow.outbox.get_link(worked_id) is None
+        assert await uow.outbox.get_link(open_id) is not None
+    async with site.engine.connect() as conn:
+        items = (await conn.execute(select(CaseItem.case_id))).scalars().all()
+        audit = (
+            await conn.execute(
+                select(AuditRow.case_reference, AuditRow.detail).where(
+                    AuditRow.action == "case_purged"
+                )
+            )
+        ).all()
+    assert rejected_id not in items
+    assert [tuple(row) for row in audit] == [(rejected, "retention:short")]
+    assert REPORT_TEXT[:5] not in str(audit)
+    # Nothing left to do the same day; three years on the worked case goes too.
+    assert (await service(61).run(dry_run=True)).cases == ()
+    late = await service(3 * 365 + 1).run(dry_run=False)
+    assert [p.reference for p in late.cases] == [worked]
+    await site.engine.dispose()
+
+
+async def test_reopening_clears_the_closing_date(database_url: str) -> None:
+    site = await build_site(database_url)
+    triage = await site.login("triage1")
+    union = await site.login("union1")
+    _, reference = await _linked_case(site, 4)
+    await site.casework.triage(triage, reference, TriageDecision(routing=Routing.UNION))
+    await site.casework.change_status(union, reference, Status.IN_PROGRESS, None)
+    await site.casework.change_status(union, reference, Status.CLOSED, None)
+    await site.casework.change_status(union, reference, Status.IN_PROGRESS, "new facts")
+    async with site.engine.connect() as conn:
+        closed_on = await conn.scalar(select(Case.closed_on).where(Case.reference == reference))
+    assert closed_on is None
+    await site.engine.dispose()
+
+
+async def test_opting_out_deletes_the_notify_link(database_url: str) -> None:
+    site = await build_site(database_url)
+    case_id, _ = await _linked_case(site, 5)
+    async with site.uow() as uow:  # type: ignore[operator]
+        assert await uow.outbox.get_link(case_id) is not None
+    await site.intake.set_notifications(
+        case_id, NotifyLevel.OFF, chat_id=5, language="en", reporter_seed=b"\0" * 32
+    )
+    async with site.uow() as uow:  # type: ignore[operator]
+        assert await uow.outbox.get_link(case_id) is None
+    await site.engine.dispose()
+
+
+def test_cli_dry_run_lists_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SPEAKUP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SPEAKUP_ENVIRONMENT", "test")
+    monkeypatch.setenv("SPEAKUP_RETENTION_SHORT_DAYS", "0")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("SPEAKUP_DATABASE_URL", url)
+
+    async def prepare() -> str:
+        site = await build_site(url)
+        triage = await site.login("triage1")
+        _, reference = await _linked_case(site, 6)
+        reason = next(iter(NotAcceptedReason))
+        await site.casework.triage(triage, reference, TriageDecision(not_accepted_reason=reason))
+        await site.casework.change_status(triage, reference, Status.CLOSED, None)
+        await site.engine.dispose()
+        return reference
+
+    reference = asyncio.run(prepare())
+    assert main(["retention", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "would purge 1 case(s)" in out
+    assert reference in out
+    assert main(["retention", "--dry-run"]) == 0
+    assert reference in capsys.readouterr().out  # still there: the dry run purged nothing
+    assert main(["retention"]) == 0
+    assert "purged 1 case(s)" in capsys.readouterr().out
+    assert main(["retention", "--dry-run"]) == 0
+    assert "would purge 0 case(s)" in capsys.readouterr().out
