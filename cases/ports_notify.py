@@ -58,6 +58,7 @@ class RetentionCase:
     closed_on: dt.date
     not_accepted_reason: str | None
     has_link: bool
+    disposition: str | None = None
 
 
 class DeliveryRepository(Protocol):

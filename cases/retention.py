@@ -14,16 +14,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from cases.dispositions import Disposition
 from cases.ports_notify import NotifyUnitOfWorkFactory, RetentionCase
 from cases.runtime import Clock, utcnow
 
 
 def is_unfounded(case: RetentionCase) -> bool:
-    """Seam: a case closed as unfounded (澄清正名) once dispositions are recorded on cases.
-
-    This branch has no disposition column yet, so only not-accepted cases get the short period.
-    """
-    return False
+    """A case closed as unfounded: the disposition cleared the person named (澄清正名)."""
+    return case.disposition == Disposition.CLEARED
 
 
 @dataclass(frozen=True)

@@ -263,13 +263,14 @@ class SqlRetentionRepository:
                 Case.closed_on,
                 Case.not_accepted_reason,
                 Case.id.in_(linked),
+                Case.disposition,
             )
             .where(Case.status == "closed", Case.closed_on.is_not(None), Case.closed_on <= day)
             .order_by(Case.closed_on, Case.reference)
         )
         return [
-            RetentionCase(case_id, reference, closed_on, reason, bool(has_link))
-            for case_id, reference, closed_on, reason, has_link in rows
+            RetentionCase(case_id, reference, closed_on, reason, bool(has_link), disposition)
+            for case_id, reference, closed_on, reason, has_link, disposition in rows
             if closed_on is not None
         ]
 

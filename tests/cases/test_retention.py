@@ -15,6 +15,7 @@ from cases.casework import TriageDecision
 from cases.categories import NotAcceptedReason, Routing
 from cases.intake import NotifyLevel
 from cases.lifecycle import Status
+from cases.ports_notify import RetentionCase
 from cases.retention import RetentionPolicy, RetentionService
 from cases.runtime import utcnow
 from storage.models import AuditRow, Case, CaseItem
@@ -163,3 +164,19 @@ def test_cli_dry_run_lists_and_changes_nothing(
     assert "purged 1 case(s)" in capsys.readouterr().out
     assert main(["retention", "--dry-run"]) == 0
     assert "would purge 0 case(s)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("reason", "disposition", "rule"),
+    [
+        (None, None, "long"),
+        ("duplicate", None, "short"),  # not accepted
+        (None, "cleared", "short"),  # unfounded: the person named was cleared (澄清正名)
+        (None, "mediation", "long"),
+    ],
+)
+def test_short_period_for_not_accepted_and_unfounded_cases(
+    reason: str | None, disposition: str | None, rule: str
+) -> None:
+    case = RetentionCase("id", "ABCD-EFGH", dt.date(2026, 1, 1), reason, False, disposition)
+    assert RetentionPolicy().period(case)[0] == rule
