@@ -49,6 +49,8 @@ async def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
         print("Site initialised. RECOVERY WORDS — write them down now, they are shown once")
         print("and never stored. They re-grant queue keys when no officer is left to do it:\n")
         print("    " + initialized.recovery_words + "\n")
+        print("Add this to every process's settings (not secret, but keep it out of the database):")
+        print(f"    SPEAKUP_QUEUE_KEY_PIN={initialized.queue_key_pin}\n")
         if args.admin_username and password is not None:
             await setup.add_officer(args.admin_username, Role.ADMINISTRATOR, password)
             print(f"Administrator {args.admin_username!r} created.")
@@ -102,8 +104,22 @@ async def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         raise SystemExit("SPEAKUP_BOT_TOKEN is not set (get one from @BotFather).")
     if with_bot:
         settings.notify_key_bytes()  # fail at start, not at the first notification
+    if not settings.queue_key_pin and settings.environment == "production":
+        raise SystemExit(
+            "SPEAKUP_QUEUE_KEY_PIN is not set. `speakup init` printed it; "
+            "`speakup pin` prints it from the database as it is now."
+        )
     await serve_forever(settings, with_bot=with_bot, with_api=with_api)
     return 0
+
+
+async def cmd_pin(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(storage: Storage) -> int:
+        pin = await setup_service(storage, settings).queue_key_pin()
+        print(f"SPEAKUP_QUEUE_KEY_PIN={pin}")
+        return 0
+
+    return await _with_storage(settings, work)
 
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -157,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("bot", help="bot and notifier only (holds the notify key)")
     sub.add_parser("api", help="admin API only (never holds the notify key)")
     sub.add_parser("keygen", help="print a new random SPEAKUP_NOTIFY_KEY")
+    sub.add_parser("pin", help="print SPEAKUP_QUEUE_KEY_PIN for the queue keys in the database")
     retention = sub.add_parser("retention", help="purge closed cases past their retention")
     retention.add_argument("--dry-run", action="store_true", help="list, change nothing")
 
@@ -169,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Files this process creates (the embedded database, its WAL) are for its owner only.
+    os.umask(0o077)
     if args.command == "keygen":
         return cmd_keygen()
     # The demo prints its own story; routine INFO lines would drown it.
@@ -177,6 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings(environment="demo") if args.command == "demo" else Settings()
     commands = {
         "init": cmd_init,
+        "pin": cmd_pin,
         "run": cmd_serve,
         "bot": cmd_serve,
         "api": cmd_serve,

@@ -34,13 +34,15 @@ class Storage:
 
     def __init__(self, settings: Settings) -> None:
         if not settings.database_url:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            # The embedded database holds officers' salts and verifiers: owner-only.
+            settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.engine: AsyncEngine = make_engine(settings.effective_database_url)
         self._sessionmaker = make_sessionmaker(self.engine)
         self.kdf = KdfPool(settings.kdf_concurrency)
+        self._queue_pin = settings.queue_key_pin or None
 
     def uow(self) -> SqlNotifyUnitOfWork:
-        return SqlNotifyUnitOfWork(self._sessionmaker)
+        return SqlNotifyUnitOfWork(self._sessionmaker, self._queue_pin)
 
     async def close(self) -> None:
         await self.engine.dispose()

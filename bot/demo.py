@@ -68,7 +68,9 @@ async def _initialise(settings: Settings) -> dict[str, str]:
     setup = setup_service(storage, settings)
     passwords: dict[str, str] = {}
     try:
-        words = (await setup.initialize()).recovery_words
+        initialized = await setup.initialize()
+        words = initialized.recovery_words
+        settings.queue_key_pin = initialized.queue_key_pin
         for username, (role, queue) in OFFICERS.items():
             passwords[username] = "demo-" + secrets.token_urlsafe(9)
             await setup.add_officer(username, role, passwords[username])
@@ -193,16 +195,25 @@ async def _scenario(app: Running, fake: FakeBotAPI, passwords: dict[str, str]) -
 
 
 async def run_demo(*, once: bool, port: int, data_dir: str | None) -> int:
-    """Play the scenario; then keep the admin API up until Ctrl-C unless `once`."""
-    directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="speakup-demo-"))
-    directory.mkdir(parents=True, exist_ok=True)
+    """Play the scenario; then keep the admin API up until Ctrl-C unless `once`.
+
+    Without `data_dir` the database lives in a temporary directory removed at exit.
+    """
+    if data_dir is not None:
+        return await _run_demo(once=once, port=port, directory=Path(data_dir), kept=True)
+    with tempfile.TemporaryDirectory(prefix="speakup-demo-") as scratch:
+        return await _run_demo(once=once, port=port, directory=Path(scratch), kept=False)
+
+
+async def _run_demo(*, once: bool, port: int, directory: Path, kept: bool) -> int:
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start
     if (directory / "speakup.db").exists():
         raise SystemExit(f"{directory} already holds a demo database; choose an empty directory")
     if port and not _free(port):
         print(f"Port {port} is busy; the admin API will use a free port instead.")
         port = 0
     _section("SpeakUp demo — offline: a local stand-in answers for Telegram")
-    print(f"Data directory: {directory}")
+    print(f"Data directory: {directory}" + ("" if kept else " (removed when the demo ends)"))
     async with FakeBotAPI(DEMO_TOKEN) as fake:
         settings = Settings(
             environment="demo",

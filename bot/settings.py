@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # base64 of 32 random bytes; only the bot process needs it (DESIGN §3 notify link).
     notify_key: SecretStr = SecretStr("")
     redis_url: str = ""
+    # Printed by `speakup init`; the queue public keys in the database must match it.
+    queue_key_pin: str = ""
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -39,7 +41,7 @@ class Settings(BaseSettings):
     # Argon2id cost for officer passwords and (fixed at init) receipts.
     kdf_memory_kib: int = 65536
     kdf_iterations: int = 3
-    kdf_lanes: int = 4
+    kdf_lanes: int = 1  # see storage.crypto.primitives.argon2id
     kdf_concurrency: int = 2
 
     # P8 timing blur: new reports reach officers after 0..blur_max_minutes.

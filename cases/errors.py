@@ -71,3 +71,9 @@ class EnrolmentRequired(SpeakUpError):
     """The officer must enrol a TOTP authenticator before doing anything else."""
 
     code = "totp_enrolment_required"
+
+
+class KeyPinMismatch(SpeakUpError):
+    """The queue public keys in the database are not the ones pinned in the settings."""
+
+    code = "key_pin_mismatch"

@@ -116,9 +116,15 @@ class BlurPolicy:
 
     max_delay: dt.timedelta = dt.timedelta(minutes=20)
 
-    def visible_after(self, now: dt.datetime) -> dt.datetime:
+    def visible_after(self, now: dt.datetime, *, urgent: bool = False) -> dt.datetime:
+        """When officers may see a new report: after the random delay, or now if urgent.
+
+        Truncated to the minute, so the stored value never carries the second the reporter
+        pressed the button (urgent reports skip the delay, not the truncation).
+        """
         seconds = int(self.max_delay.total_seconds())
-        return now + dt.timedelta(seconds=secrets.randbelow(seconds + 1) if seconds > 0 else 0)
+        delay = 0 if urgent or seconds <= 0 else secrets.randbelow(seconds + 1)
+        return (now + dt.timedelta(seconds=delay)).replace(second=0, microsecond=0)
 
 
 class IntakeService:
@@ -179,7 +185,7 @@ class IntakeService:
         receipt_keys = await self._receipt_keys(receipt)
         now = self._clock()
         # P8 blurs arrival time, except where a life may be at stake: urgent cases at once.
-        visible_after = now if suggestion.urgent else self._blur.visible_after(now)
+        visible_after = self._blur.visible_after(now, urgent=suggestion.urgent)
         case_pair = new_keypair()
         case_id, item_id = new_id(), new_id()
         async with self._uow() as uow:

@@ -111,7 +111,8 @@ class AuthService:
         async with self._uow() as uow:
             await _purge_expired_grants(uow, self._clock())
             officer = await uow.officers.by_username(username)
-            grants = await uow.officers.grants_of(officer.id) if officer else []
+            # Queried for unknown names too, so the response time does not tell them apart.
+            grants = await uow.officers.grants_of(officer.id if officer else _DUMMY_ID)
             await uow.commit()
         if officer is None or officer.disabled:
             with contextlib.suppress(AuthenticationFailed):

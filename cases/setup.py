@@ -12,7 +12,7 @@ from cases.categories import Queue
 from cases.errors import Conflict, InvalidInput, NotFound
 from cases.ports import GrantRecord, OfficerRecord, QueueRecord, SiteParams, UnitOfWorkFactory
 from cases.references import new_id
-from cases.roles import Role
+from cases.roles import CASEWORK_ROLES, Role
 from cases.runtime import Clock, KdfPool, utcnow
 from storage.crypto import keys
 from storage.crypto.primitives import KdfCost, new_keypair, random_bytes
@@ -23,6 +23,8 @@ class Initialized:
     """What `speakup init` must show once and then forget."""
 
     recovery_words: str
+    # Goes into SPEAKUP_QUEUE_KEY_PIN: the processes then refuse swapped queue keys.
+    queue_key_pin: str
 
 
 class SetupService:
@@ -48,8 +50,10 @@ class SetupService:
                 raise Conflict("this site is already initialised")
             params = SiteParams(random_bytes(16), self._cost, recovery.public)
             await uow.site.create(params, self._clock())
+            publics: dict[str, bytes] = {}
             for queue in Queue:
                 pair = new_keypair()
+                publics[queue] = pair.public
                 sealed = keys.seal_queue_key(
                     queue, keys.RECOVERY_HOLDER, recovery.public, pair.private
                 )
@@ -62,7 +66,15 @@ class SetupService:
                 detail="",
             )
             await uow.commit()
-        return Initialized(recovery_words=words)
+        return Initialized(recovery_words=words, queue_key_pin=keys.queue_key_pin(publics))
+
+    async def queue_key_pin(self) -> str:
+        """The pin of the queue keys the database holds now (trust on first use)."""
+        async with self._uow() as uow:
+            queues = await uow.site.queues()
+        if not queues:
+            raise NotFound("the site is not initialised")
+        return keys.queue_key_pin({q.name: q.public_key for q in queues})
 
     async def add_officer(self, username: str, role: str, password: str) -> str:
         """Create an officer account with a password-wrapped keypair; returns the officer id."""
@@ -103,6 +115,9 @@ class SetupService:
                 raise NotFound("the site is not initialised")
             if officer is None:
                 raise NotFound("no such officer")
+            if officer.role not in CASEWORK_ROLES:
+                # Administrators and overseers hold no queue key (P3, separation of duties).
+                raise InvalidInput(f"a {officer.role} may not hold a queue key")
             if recovery.public != site.recovery_public_key:
                 raise InvalidInput("these are not this site's recovery words")
             record = next(q for q in await uow.site.queues() if q.name == queue)

@@ -11,7 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.i18n import gettext as _
 
-from cases.categories import GROUPS, OTHER, group_by_code
+from cases.categories import CATEGORIES, GROUPS, OTHER, group_by_code
 from cases.intake import HandlerRoute, InvolvedHandler
 from handlers.common import (
     Action,
@@ -77,6 +77,8 @@ async def pick_category(
     query: CallbackQuery, callback_data: PickCategory, state: FSMContext
 ) -> None:
     await query.answer()
+    if callback_data.code not in CATEGORIES:
+        return  # forged button data: nothing to do, nothing echoed
     conversation = await load(state)
     conversation.category = callback_data.code
     await save(state, conversation)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from types import TracebackType
 from typing import Self
@@ -15,6 +16,7 @@ from typing import Self
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cases.errors import KeyPinMismatch
 from cases.ports import (
     AccountRepository,
     AuditLogReader,
@@ -37,7 +39,7 @@ from cases.ports import (
     StatsRepository,
     TransferRepository,
 )
-from storage.crypto.keys import WrappedOfficerKey
+from storage.crypto.keys import WrappedOfficerKey, queue_key_pin
 from storage.crypto.primitives import KdfCost
 from storage.models import (
     AuditRow,
@@ -58,8 +60,9 @@ GENESIS_HASH = "0" * 64
 
 
 class SqlSiteRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, queue_pin: str | None = None) -> None:
         self._s = session
+        self._queue_pin = queue_pin
 
     async def get(self) -> SiteParams | None:
         row = await self._s.get(Site, 1)
@@ -85,7 +88,13 @@ class SqlSiteRepository:
 
     async def queues(self) -> list[QueueRecord]:
         rows = await self._s.scalars(select(Queue).order_by(Queue.name))
-        return [QueueRecord(q.name, q.public_key, q.sealed_for_recovery) for q in rows]
+        queues = [QueueRecord(q.name, q.public_key, q.sealed_for_recovery) for q in rows]
+        # Every seal to a queue key reads the keys here, so this one check covers them all.
+        if self._queue_pin and queues:
+            found = queue_key_pin({q.name: q.public_key for q in queues})
+            if not hmac.compare_digest(found, self._queue_pin):
+                raise KeyPinMismatch("queue public keys differ from SPEAKUP_QUEUE_KEY_PIN")
+        return queues
 
     async def add_queue(self, queue: QueueRecord) -> None:
         self._s.add(
@@ -453,12 +462,15 @@ class SqlAuditRepository:
 class SqlUnitOfWork:
     """One session, one transaction, all repositories."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], queue_pin: str | None = None
+    ) -> None:
         self._sessionmaker = sessionmaker
+        self._queue_pin = queue_pin
 
     async def __aenter__(self) -> Self:
         self._session = self._sessionmaker()
-        self.site: SiteRepository = SqlSiteRepository(self._session)
+        self.site: SiteRepository = SqlSiteRepository(self._session, self._queue_pin)
         self.officers: OfficerRepository = SqlOfficerRepository(self._session)
         self.cases: CaseRepository = SqlCaseRepository(self._session)
         self.outbox: OutboxRepository = SqlOutboxRepository(self._session)

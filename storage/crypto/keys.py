@@ -12,6 +12,7 @@ a case without an officer's password (P3, P4) or the offline recovery words.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass
 
@@ -88,6 +89,19 @@ def seal_queue_key(queue: str, holder: str, holder_public: bytes, queue_private:
 def open_queue_key(queue: str, holder: str, holder_private: bytes, sealed: bytes) -> bytes:
     """Open a queue-key grant with the holder's private key."""
     return open_sealed(holder_private, sealed, Binding(queue, QUEUE_KEY_KIND, holder))
+
+
+def queue_key_pin(public_keys: dict[str, bytes]) -> str:
+    """A fingerprint of every queue public key, kept in settings outside the database.
+
+    Queue public keys decide who can read what is sealed next. Someone able to write the
+    database could otherwise swap in a key of their own and read every new report, or every old
+    one as triage routes it; with the pin configured, a swapped key is refused before use.
+    """
+    digest = hashlib.sha256(b"speakup/v1 queue-keys")
+    for name in sorted(public_keys):
+        digest.update(b"\x00" + name.encode() + b"\x00" + public_keys[name])
+    return digest.hexdigest()[:32]
 
 
 def seal_case_key(case_id: str, queue: str, queue_public: bytes, case_private: bytes) -> bytes:

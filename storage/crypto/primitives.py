@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import threading
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -48,7 +49,7 @@ class KdfCost:
 
     memory_kib: int = 65536
     iterations: int = 3
-    lanes: int = 4
+    lanes: int = 1
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,12 @@ def open_sealed(private: bytes, ciphertext: bytes, binding: Binding) -> bytes:
         raise DecryptionError("sealed item did not open") from exc
 
 
+# OpenSSL's Argon2 with more than one lane hangs (or fails with a false MemoryError) when two
+# derivations run at once in one process. Multi-lane costs are therefore serialised; the
+# default cost uses one lane, so concurrent derivations stay concurrent.
+_MULTI_LANE = threading.Lock()
+
+
 def argon2id(secret: bytes, salt: bytes, cost: KdfCost) -> bytes:
     """Stretch a low-entropy secret (password, receipt) into a 32-byte key."""
     kdf = Argon2id(
@@ -93,7 +100,10 @@ def argon2id(secret: bytes, salt: bytes, cost: KdfCost) -> bytes:
         lanes=cost.lanes,
         memory_cost=cost.memory_kib,
     )
-    return kdf.derive(secret)
+    if cost.lanes == 1:
+        return kdf.derive(secret)
+    with _MULTI_LANE:
+        return kdf.derive(secret)
 
 
 def hkdf(key: bytes, info: str) -> bytes:

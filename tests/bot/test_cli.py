@@ -49,6 +49,15 @@ def test_init_officer_add_and_grant(
     assert (site_env / "speakup.db").exists()
     assert words.group(1) not in (site_env / "speakup.db").read_bytes().decode("latin-1")
 
+    pin = re.search(r"SPEAKUP_QUEUE_KEY_PIN=([0-9a-f]{32})", out)
+    assert pin, out
+    assert _run(monkeypatch, ["pin"]) == 0
+    assert f"SPEAKUP_QUEUE_KEY_PIN={pin.group(1)}" in capsys.readouterr().out
+
+    # Serving without the pin is refused in production.
+    with pytest.raises(SystemExit, match="SPEAKUP_QUEUE_KEY_PIN"):
+        _run(monkeypatch, ["api"])
+
     # A second init changes nothing and prints no new words.
     assert _run(monkeypatch, ["init"]) == 0
     assert WORDS.search(capsys.readouterr().out) is None

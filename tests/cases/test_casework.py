@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from cases.casework import TriageDecision
+from cases.casework import CaseworkService, TriageDecision
 from cases.categories import NotAcceptedReason, Routing
 from cases.errors import (
     AuthenticationFailed,
@@ -13,8 +15,9 @@ from cases.errors import (
     InvalidTransition,
     NotFound,
 )
-from cases.intake import NotifyLevel
+from cases.intake import BlurPolicy, Draft, IntakeService, NotifyLevel
 from cases.lifecycle import ReporterStatus, Status
+from cases.runtime import KdfPool
 from storage.crypto import keys
 from tests.factories import PASSWORD, REPORT_TEXT, build_site
 
@@ -199,3 +202,64 @@ async def test_status_only_link_cannot_read_officer_notes(database_url: str) -> 
     assert note.note is None
     assert note.target.reporter_seed is None
     await site.engine.dispose()
+
+
+async def test_swapped_queue_key_is_refused_when_pinned(database_url: str) -> None:
+    """Given someone who can write the database swaps the union queue's public key for their
+    own, when triage routes a report to the union, then the pinned process refuses to seal to
+    it — the attacker's key never receives the case key."""
+    from sqlalchemy import update
+
+    from cases.errors import KeyPinMismatch
+    from storage.crypto.primitives import new_keypair
+    from storage.db import make_sessionmaker
+    from storage.models import Queue
+    from storage.repositories import SqlUnitOfWork
+
+    site = await build_site(database_url)
+    pin = await site.setup.queue_key_pin()
+    _, submitted = await site.file_report()
+    attacker = new_keypair()
+    async with site.engine.begin() as conn:
+        await conn.execute(
+            update(Queue).where(Queue.name == "union").values(public_key=attacker.public)
+        )
+    sessionmaker = make_sessionmaker(site.engine)
+    pinned = CaseworkService(lambda: SqlUnitOfWork(sessionmaker, pin))
+    with pytest.raises(KeyPinMismatch):
+        await pinned.triage(
+            await site.login("triage1"), submitted.reference, TriageDecision(routing=Routing.UNION)
+        )
+    pinned_intake = IntakeService(
+        lambda: SqlUnitOfWork(sessionmaker, pin),
+        KdfPool(1),
+        notify_key=site.notify_key,
+        blur=BlurPolicy(dt.timedelta(0)),
+    )
+    with pytest.raises(KeyPinMismatch):
+        await pinned_intake.submit(Draft(category="wages", text="new report"), "1" * 16)
+    async with site.uow() as uow:  # type: ignore[operator]
+        case = await uow.cases.by_reference(submitted.reference)
+    assert case is not None
+    assert case.holders == ("triage",)  # nothing was re-sealed
+    await site.engine.dispose()
+
+
+async def test_recovery_words_grant_no_queue_key_to_administrators_or_overseers(
+    database_url: str,
+) -> None:
+    site = await build_site(database_url)
+    for username in ("admin1", "overseer1"):
+        with pytest.raises(InvalidInput):
+            await site.setup.grant_with_recovery("discipline", username, site.recovery_words)
+    await site.engine.dispose()
+
+
+def test_visible_after_never_stores_the_second() -> None:
+    now = dt.datetime(2026, 12, 3, 18, 42, 46, 660617, tzinfo=dt.UTC)
+    urgent = BlurPolicy(dt.timedelta(minutes=20)).visible_after(now, urgent=True)
+    assert urgent == dt.datetime(2026, 12, 3, 18, 42, tzinfo=dt.UTC)
+    for _ in range(50):
+        later = BlurPolicy(dt.timedelta(minutes=20)).visible_after(now)
+        assert later.second == later.microsecond == 0
+        assert now - dt.timedelta(minutes=1) < later <= now + dt.timedelta(minutes=20)

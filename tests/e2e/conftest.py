@@ -63,7 +63,10 @@ async def _initialise(settings: Settings) -> None:
     storage = Storage(settings)
     await migrate(storage.engine)
     setup = setup_service(storage, settings)
-    words = (await setup.initialize()).recovery_words
+    initialized = await setup.initialize()
+    words = initialized.recovery_words
+    # Pinned like `speakup init` tells operators to: the running processes check it.
+    settings.queue_key_pin = initialized.queue_key_pin
     for username, (role, queues) in OFFICERS.items():
         await setup.add_officer(username, role, PASSWORD)
         for queue in queues:
@@ -77,6 +80,8 @@ async def stack(
 ) -> AsyncIterator[Stack]:
     """Everything running; log records from every logger are captured for the identity scan."""
     caplog.set_level(logging.DEBUG)
+    # aiosqlite's DEBUG lines outlive the test's log capture; they carry no product output.
+    caplog.set_level(logging.WARNING, logger="aiosqlite")
     async with FakeBotAPI(TOKEN) as fake:
         settings = Settings(
             environment="test",

@@ -129,3 +129,18 @@ def test_notify_link_opens_only_for_its_case_and_key() -> None:
         open_link(key, "case-b", blob)
     with pytest.raises(DecryptionError):
         open_link(random_bytes(32), "case-a", blob)
+
+
+@pytest.mark.parametrize("lanes", [1, 4])
+def test_concurrent_derivations_at_production_memory_finish(lanes: int) -> None:
+    """Two logins at the same moment must not freeze the KDF (a multi-lane OpenSSL hang)."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    from storage.crypto.primitives import argon2id
+
+    cost = KdfCost(memory_kib=65536, iterations=1, lanes=lanes)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = [pool.submit(argon2id, b"password", b"s" * 16, cost) for _ in range(3)]
+        done, pending = wait(futures, timeout=30)
+    assert not pending
+    assert len({f.result() for f in done}) == 1
