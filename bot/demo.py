@@ -136,7 +136,8 @@ async def _identity_leaks(engine: AsyncEngine) -> list[str]:
     return sorted(found)
 
 
-async def _scenario(app: Running, fake: FakeBotAPI, passwords: dict[str, str]) -> None:
+async def _scenario(app: Running, fake: FakeBotAPI, passwords: dict[str, str]) -> dict[str, str]:
+    """Play the loop; returns the TOTP secrets the demo officers enrolled."""
     assert app.api_url is not None  # noqa: S101 - the demo always starts the API
     user = fake.user(
         REPORTER_ID,
@@ -192,6 +193,11 @@ async def _scenario(app: Running, fake: FakeBotAPI, passwords: dict[str, str]) -
     if leaks:
         raise RuntimeError(f"reporter identifiers found in the database: {leaks}")
     print("\nIdentity check: the reporter's user id, names and username appear in no table. ✓")
+    admin = OfficerClient(app.api_url)
+    await admin.login("admin.demo", passwords["admin.demo"])  # enrols, as a first login does
+    await admin.close()
+    enrolled = {"triage.demo": triage, "union.demo": union, "admin.demo": admin}
+    return {name: client.totp_secret or "" for name, client in enrolled.items()}
 
 
 async def run_demo(*, once: bool, port: int, data_dir: str | None) -> int:
@@ -229,7 +235,7 @@ async def _run_demo(*, once: bool, port: int, directory: Path, kept: bool) -> in
         passwords = await _initialise(settings)
         async with running(settings, with_bot=True, with_api=True) as app:
             try:
-                await _scenario(app, fake, passwords)
+                totp_secrets = await _scenario(app, fake, passwords)
             except Exception as exc:
                 print(f"\nDEMO FAILED: {type(exc).__name__}: {exc}")
                 return 1
@@ -240,8 +246,13 @@ async def _run_demo(*, once: bool, port: int, directory: Path, kept: bool) -> in
             if once:
                 return 0
             print(f"Admin API: {app.api_url}/docs  (Authorize with a token from /auth/login)")
+            print(f"  {'officer':<12} {'password':<22} TOTP secret (any authenticator app)")
             for username, password in passwords.items():
-                print(f"  {username:<12} {password}")
+                print(f"  {username:<12} {password:<22} {totp_secrets[username]}")
+            print(
+                "  Current code: .venv/bin/python -c "
+                '"import pyotp, sys; print(pyotp.TOTP(sys.argv[1]).now())" SECRET'
+            )
             print("Press Ctrl-C to stop.")
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.Event().wait()
