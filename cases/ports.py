@@ -196,6 +196,7 @@ class TransferRecord:
     feedback_item_id: str
     reason_item_id: str | None
     requested_by: str
+    sealed_feedback: bytes | None = None
 
 
 @dataclass(frozen=True)

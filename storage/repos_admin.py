@@ -111,6 +111,7 @@ def _transfer(t: Transfer) -> TransferRecord:
         t.feedback_item_id,
         t.reason_item_id,
         t.requested_by,
+        t.sealed_feedback,
     )
 
 
@@ -133,6 +134,7 @@ class SqlTransferRepository:
                 feedback_item_id=transfer.feedback_item_id,
                 reason_item_id=None,
                 requested_by=transfer.requested_by,
+                sealed_feedback=transfer.sealed_feedback,
             )
         )
         await self._s.flush()

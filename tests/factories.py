@@ -18,6 +18,8 @@ from cases.notifications import NotificationService
 from cases.officers import AuthService, OfficerSession
 from cases.runtime import KdfPool
 from cases.setup import SetupService
+from cases.stats import StatsService
+from cases.transfers import TransferService
 from cases.workflow import WorkflowService
 from storage.crypto.primitives import KdfCost, random_bytes
 from storage.crypto.receipts import new_receipt
@@ -64,6 +66,8 @@ class Site:
             self.membership,
             self.audit,
             DeliveryStatsService(self.uow),  # type: ignore[arg-type]
+            TransferService(self.uow),  # type: ignore[arg-type]
+            StatsService(self.uow),  # type: ignore[arg-type]
         )
 
     async def login(self, username: str) -> OfficerSession:
