@@ -80,6 +80,7 @@ def bot_services(storage: Storage, settings: Settings) -> BotServices:
             notify_key=notify_key,
             blur=BlurPolicy(settings.blur_max),
             triage=TriageEngine(load_rules(settings.triage_rules_path or None)),
+            deadlines=Deadlines(settings.deadline_policy),
         ),
         notifications=NotificationService(storage.uow, notify_key, lease=settings.notifier_lease),
     )

@@ -4,8 +4,9 @@ statistics rows. Same rules as `storage.repositories`: records out, the unit of 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.ports import AuditEntry, CaseRecord, MemberRecord, OfficerRecord, TransferRecord
@@ -95,6 +96,17 @@ class SqlAccountRepository:
             )
         )
         return expired
+
+    async def claim_totp_step(self, officer_id: str, step: int) -> bool:
+        result = await self._s.execute(
+            update(Officer)
+            .where(
+                Officer.id == officer_id,
+                or_(Officer.totp_last_step.is_(None), Officer.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+        )
+        return bool(cast(CursorResult[Any], result).rowcount == 1)
 
 
 def _transfer(t: Transfer) -> TransferRecord:
