@@ -28,7 +28,7 @@ TRANSFER_ROLES = frozenset({Role.UNION, Role.DISCIPLINE})
 TRANSFER_QUEUES = frozenset({Queue.UNION.value, Queue.DISCIPLINE.value})
 FEEDBACK_KIND = "transfer_feedback"
 DECLINE_KIND = "transfer_declined"
-_CLOSED = frozenset({Status.RECEIVED, Status.CLOSED, Status.NOT_ACCEPTED})
+_NOT_TRANSFERABLE = frozenset({Status.RECEIVED, Status.CLOSED, Status.NOT_ACCEPTED})
 
 
 class TransferStatus(StrEnum):
@@ -84,7 +84,7 @@ class TransferService(CaseworkService):
             )
             if not senders:
                 raise InvalidInput("transfer from your own queue to the other one")
-            if Status(case.status) in _CLOSED:
+            if Status(case.status) in _NOT_TRANSFERABLE:
                 raise Conflict(f"a {case.status} case cannot be transferred")
             if to_queue in case.holders:
                 raise Conflict("that queue holds the case already")
@@ -100,20 +100,7 @@ class TransferService(CaseworkService):
             case_private = keys.open_case_key(case.id, sender, queue_private, sealed)
             receiver_public = {q.name: q.public_key for q in await uow.site.queues()}[to_queue]
             transfer_id, item_id = new_id(), new_id()
-            await uow.cases.add_item(
-                ItemRecord(
-                    id=item_id,
-                    case_id=case.id,
-                    position=await uow.cases.next_position(case.id),
-                    kind=FEEDBACK_KIND,
-                    sealed=keys.seal_item(
-                        case.case_public_key, case.id, FEEDBACK_KIND, item_id, feedback
-                    ),
-                    sealed_for_reporter=None,
-                    officer_id=session.officer_id,
-                    created_on=today,
-                )
-            )
+            await self._add_item(uow, session, case, FEEDBACK_KIND, item_id, feedback)
             record = TransferRecord(
                 id=transfer_id,
                 case_id=case.id,
@@ -168,20 +155,7 @@ class TransferService(CaseworkService):
             record, case, queue_private = await self._incoming(uow, session, transfer_id)
             feedback = _open_feedback(record, queue_private)
             item_id = new_id()
-            await uow.cases.add_item(
-                ItemRecord(
-                    id=item_id,
-                    case_id=case.id,
-                    position=await uow.cases.next_position(case.id),
-                    kind=DECLINE_KIND,
-                    sealed=keys.seal_item(
-                        case.case_public_key, case.id, DECLINE_KIND, item_id, reason
-                    ),
-                    sealed_for_reporter=None,
-                    officer_id=session.officer_id,
-                    created_on=self._today(),
-                )
-            )
+            await self._add_item(uow, session, case, DECLINE_KIND, item_id, reason)
             await uow.transfers.resolve(record.id, TransferStatus.DECLINED, self._today(), item_id)
             await self._audit_transfer(uow, session, case, "transfer_declined", record)
             await uow.commit()
@@ -266,6 +240,29 @@ class TransferService(CaseworkService):
         if record.status != TransferStatus.PENDING:
             raise Conflict(f"the transfer was {record.status} already")
         return record, case, queue_private
+
+    async def _add_item(
+        self,
+        uow: UnitOfWork,
+        session: OfficerSession,
+        case: CaseRecord,
+        kind: str,
+        item_id: str,
+        text: str,
+    ) -> None:
+        """An officers-only case item, sealed to the case key (public: no private key needed)."""
+        await uow.cases.add_item(
+            ItemRecord(
+                id=item_id,
+                case_id=case.id,
+                position=await uow.cases.next_position(case.id),
+                kind=kind,
+                sealed=keys.seal_item(case.case_public_key, case.id, kind, item_id, text),
+                sealed_for_reporter=None,
+                officer_id=session.officer_id,
+                created_on=self._today(),
+            )
+        )
 
     async def _audit_transfer(
         self,

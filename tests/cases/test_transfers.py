@@ -155,3 +155,29 @@ async def test_attack_receiving_queue_cannot_decrypt_before_accepting(database_u
         opened = await site.casework.decrypt_case(uow, disc, case)
     assert opened.report
     await site.engine.dispose()
+
+
+async def test_retention_purges_a_case_with_transfers(database_url: str) -> None:
+    """Transfer rows (and their sealed feedback) go with the case when retention purges it."""
+    from cases.retention import RetentionPolicy, RetentionService
+
+    site = await build_site(database_url)
+    ref = await _union_case(site)
+    transfers = _service(site)
+    union, disc = await site.login("union1"), await site.login("disc1")
+    declined = await transfers.request(union, ref, "discipline", "请接收")
+    await transfers.decline(disc, declined.id, "不属管辖")
+    accepted = await transfers.request(union, ref, "discipline", "补充线索后再次移交")
+    await transfers.accept(disc, accepted.id)
+    await site.casework.close(union, ref, "已办结")
+    purge = RetentionService(
+        site.uow,  # type: ignore[arg-type]
+        RetentionPolicy(),
+        clock=lambda: utcnow() + dt.timedelta(days=3 * 365 + 1),
+    )
+    done = await purge.run(dry_run=False)
+    assert [p.reference for p in done.cases] == [ref]
+    async with site.engine.connect() as conn:
+        left = list(await conn.scalars(select(Transfer.id)))
+    assert left == []
+    await site.engine.dispose()
