@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pyotp
+
 from bot.devtools.scripted import OfficerClient, ScriptedReporter
 from tests.e2e.conftest import Stack
 from tests.factories import PASSWORD
@@ -135,3 +137,24 @@ async def test_five_roles_do_their_whole_job(stack: Stack) -> None:
     assert verified["first_broken_id"] is None
     for officer in (triage, union, discipline, overseer, admin):
         await officer.close()
+
+
+async def test_an_officer_logs_in_again_without_replaying_a_code(stack: Stack) -> None:
+    """Two logins of one officer in a row each use a fresh TOTP step; a replayed code fails."""
+    clients = [await stack.officer("union1") for _ in range(2)]
+    for client in clients:
+        assert await client.cases() == []
+    replay = OfficerClient(stack.api_url)
+    step = stack.totp_steps["union1"]
+    response = await replay.http.post(
+        "/api/v1/auth/login",
+        json={
+            "username": "union1",
+            "password": PASSWORD,
+            "totp": pyotp.TOTP(stack.totp_secrets["union1"]).generate_otp(step),
+        },
+    )
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+    for client in [*clients, replay]:
+        await client.close()
