@@ -78,3 +78,48 @@ class AuditVerifyOut(BaseModel):
     first_broken_id: int | None
     reason: str | None
     head_hash: str
+
+
+class TransferIn(BaseModel):
+    reference: str = Field(min_length=1, max_length=16)
+    to_queue: str = Field(pattern="^(union|discipline)$")
+    feedback: str = Field(
+        min_length=1, max_length=4000, description="why the clue goes there; required"
+    )
+    respond_by: dt.date | None = Field(
+        default=None, description="default: 5 working days on China's calendar"
+    )
+
+
+class TransferDeclineIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class TransferOut(BaseModel):
+    id: str
+    direction: str
+    reference: str
+    category: str
+    severity: str
+    from_queue: str
+    to_queue: str
+    status: str
+    requested_on: dt.date
+    respond_by: dt.date
+    responded_on: dt.date | None
+    overdue: bool
+    feedback: str | None
+    decline_reason: str | None
+
+
+class StatsOut(BaseModel):
+    """Counts per cell; `null` marks a cell hidden to protect small groups (P10)."""
+
+    k: int = Field(description="cells under k reports are hidden, with complementary cells")
+    total: int | None
+    by_queue: dict[str, int | None]
+    by_category: dict[str, int | None]
+    by_status: dict[str, int | None]
+    by_month: dict[str, int | None]
+    closed_within_deadline_share: float | None
+    median_days_to_close: float | None

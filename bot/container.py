@@ -23,6 +23,8 @@ from cases.officers import AuthService
 from cases.retention import RetentionPolicy, RetentionService
 from cases.runtime import KdfPool
 from cases.setup import SetupService
+from cases.stats import StatsService
+from cases.transfers import TransferService
 from cases.triage_rules import TriageEngine, load_rules
 from cases.workflow import WorkflowService
 from storage.db import make_engine, make_sessionmaker
@@ -62,6 +64,8 @@ class ApiServices:
     membership: MembershipService
     audit: AuditService
     delivery_stats: DeliveryStatsService
+    transfers: TransferService
+    stats: StatsService
 
 
 def setup_service(storage: Storage, settings: Settings) -> SetupService:
@@ -78,6 +82,7 @@ def bot_services(storage: Storage, settings: Settings) -> BotServices:
             notify_key=notify_key,
             blur=BlurPolicy(settings.blur_max),
             triage=TriageEngine(load_rules(settings.triage_rules_path or None)),
+            deadlines=Deadlines(settings.deadline_policy),
         ),
         notifications=NotificationService(storage.uow, notify_key, lease=settings.notifier_lease),
     )
@@ -106,6 +111,8 @@ def api_services(storage: Storage, settings: Settings) -> ApiServices:
         membership=MembershipService(storage.uow),
         audit=AuditService(storage.uow),
         delivery_stats=DeliveryStatsService(storage.uow),
+        transfers=TransferService(storage.uow, deadlines=Deadlines(settings.deadline_policy)),
+        stats=StatsService(storage.uow, k=settings.stats_min_cell),
     )
 
 

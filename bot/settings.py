@@ -168,3 +168,7 @@ class Settings(BaseSettings):
         if len(key) != 32:
             raise ValueError("SPEAKUP_DRAFT_KEY must be 32 random bytes in base64")
         return key
+
+    # ------------------------------------------------------------ overseer statistics
+    # P10: statistics hide every cell under this many reports (and cells that would reveal it).
+    stats_min_cell: int = 5

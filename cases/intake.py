@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from cases.attachments import seal_attachment
 from cases.categories import CATEGORIES, OTHER, Queue, Severity
+from cases.deadlines import DeadlinePolicy, Deadlines
 from cases.errors import InvalidInput, NotFound
 from cases.lifecycle import ReporterStatus, Status, reporter_status
 from cases.ports import (
@@ -139,8 +140,11 @@ class IntakeService:
         blur: BlurPolicy,
         clock: Clock = utcnow,
         triage: TriageEngine | None = None,
+        deadlines: Deadlines | None = None,
     ) -> None:
         self._triage = triage
+        # Only the triage deadline is needed here, so a received case is listed as overdue.
+        self._deadlines = deadlines or Deadlines(DeadlinePolicy())
         self._uow = uow
         self._kdf = kdf
         self._notify_key = notify_key
@@ -207,6 +211,7 @@ class IntakeService:
                 not_accepted_reason=None,
                 reporter_unreachable=False,
                 holders=(Queue.TRIAGE,),
+                due_on=self._deadlines.triage_due(now.date()),
             )
             triage_grant = keys.seal_case_key(
                 case_id, Queue.TRIAGE, queues[Queue.TRIAGE].public_key, case_pair.private

@@ -83,11 +83,14 @@ class AuthService:
         cost: KdfCost,
         clock: Clock = utcnow,
         throttle: LoginThrottle | None = None,
+        totp_clock: Clock | None = None,
     ) -> None:
         self._uow = uow
         self._kdf = kdf
         self._cost = cost
         self._clock = clock
+        # The time TOTP codes are checked against; tests step it to log in more than once in 30 s.
+        self._totp_clock = totp_clock or clock
         self.throttle = throttle or LoginThrottle()
         self._dummy = keys.create_officer_key(_DUMMY_ID, "dummy password never used", cost)
 
@@ -128,7 +131,8 @@ class AuthService:
             session.totp_key = bytearray(unlocked.totp_key)
         else:
             secret = officer_auth.open_totp(unlocked.totp_key, officer.id, officer.totp_wrapped)
-            if totp is None or not officer_auth.verify_code(secret, totp):
+            step = officer_auth.matched_step(secret, totp or "", self._totp_clock())
+            if step is None or not await self._claim_step(officer.id, step):
                 raise await self._fail(username)
         now = self._clock()
         for grant in grants:
@@ -147,6 +151,14 @@ class AuthService:
             await uow.commit()
         return session
 
+    async def _claim_step(self, officer_id: str, step: int) -> bool:
+        """Record `step` as the officer's last accepted TOTP step; False if it is not newer
+        (a replayed code). One conditional UPDATE, so two racing logins cannot both win."""
+        async with self._uow() as uow:
+            claimed = await uow.accounts.claim_totp_step(officer_id, step)
+            await uow.commit()
+        return claimed
+
     def begin_enrolment(self, session: OfficerSession) -> Enrolment:
         """A fresh TOTP secret for a session that must enrol; held in memory until confirmed."""
         if not session.enrolment_pending:
@@ -161,7 +173,8 @@ class AuthService:
         secret, totp_key = session.pending_secret, session.totp_key
         if not session.enrolment_pending or secret is None or totp_key is None:
             raise Conflict("start the enrolment first")
-        if not officer_auth.verify_code(secret, code):
+        step = officer_auth.matched_step(secret, code, self._totp_clock())
+        if step is None or not await self._claim_step(session.officer_id, step):
             raise InvalidInput("that code does not match; check the authenticator's clock")
         sealed = officer_auth.seal_totp(bytes(totp_key), session.officer_id, secret)
         async with self._uow() as uow:

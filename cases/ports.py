@@ -196,6 +196,7 @@ class TransferRecord:
     feedback_item_id: str
     reason_item_id: str | None
     requested_by: str
+    sealed_feedback: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,7 @@ class AccountRepository(Protocol):
     async def delete_grant(self, queue: str, officer_id: str) -> bool: ...
     async def delete_grants_of(self, officer_id: str) -> None: ...
     async def delete_expired_grants(self, now: dt.datetime) -> list[MemberRecord]: ...
+    async def claim_totp_step(self, officer_id: str, step: int) -> bool: ...
 
 
 class TransferRepository(Protocol):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -108,6 +109,8 @@ class Officer(Base):
     # The TOTP secret, AES-GCM under HKDF(password key, "totp"): the database alone does not
     # reveal it. None until the officer enrols (forced at first login).
     totp_wrapped: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # The last TOTP time-step a login accepted, so a code seen once cannot be replayed.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class QueueGrant(Base):
@@ -282,5 +285,8 @@ class Transfer(Base):
     feedback_item_id: Mapped[str] = mapped_column(ForeignKey("case_items.id"))
     reason_item_id: Mapped[str | None] = mapped_column(ForeignKey("case_items.id"), nullable=True)
     requested_by: Mapped[str] = mapped_column(ForeignKey("officers.id"))
+    # The sender's feedback text sealed to the receiving queue's public key (bound to case id,
+    # kind and transfer id), so the receiver can decide before it may open the case itself.
+    sealed_feedback: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
     __table_args__ = (Index("ix_transfers_to_queue_status", "to_queue", "status"),)

@@ -4,8 +4,9 @@ statistics rows. Same rules as `storage.repositories`: records out, the unit of 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.ports import AuditEntry, CaseRecord, MemberRecord, OfficerRecord, TransferRecord
@@ -96,6 +97,17 @@ class SqlAccountRepository:
         )
         return expired
 
+    async def claim_totp_step(self, officer_id: str, step: int) -> bool:
+        result = await self._s.execute(
+            update(Officer)
+            .where(
+                Officer.id == officer_id,
+                or_(Officer.totp_last_step.is_(None), Officer.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+        )
+        return bool(cast(CursorResult[Any], result).rowcount == 1)
+
 
 def _transfer(t: Transfer) -> TransferRecord:
     return TransferRecord(
@@ -111,6 +123,7 @@ def _transfer(t: Transfer) -> TransferRecord:
         t.feedback_item_id,
         t.reason_item_id,
         t.requested_by,
+        t.sealed_feedback,
     )
 
 
@@ -133,6 +146,7 @@ class SqlTransferRepository:
                 feedback_item_id=transfer.feedback_item_id,
                 reason_item_id=None,
                 requested_by=transfer.requested_by,
+                sealed_feedback=transfer.sealed_feedback,
             )
         )
         await self._s.flush()

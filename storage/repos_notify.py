@@ -23,7 +23,16 @@ from cases.ports_notify import (
     RetentionCase,
     RetentionRepository,
 )
-from storage.models import Case, CaseEvent, CaseItem, CaseKey, NotifyLink, OutboxRow, QueueGrant
+from storage.models import (
+    Case,
+    CaseEvent,
+    CaseItem,
+    CaseKey,
+    NotifyLink,
+    OutboxRow,
+    QueueGrant,
+    Transfer,
+)
 from storage.models_notify import AlertLinkCode, AlertRow, DigestDay, OfficerChat
 from storage.repositories import SqlUnitOfWork
 
@@ -283,6 +292,8 @@ class SqlRetentionRepository:
             update(CaseEvent).where(CaseEvent.case_id == case_id).values(note_item_id=None)
         )
         await self._s.execute(delete(CaseEvent).where(CaseEvent.case_id == case_id))
+        # Transfers point at the case's items (feedback, decline reason): they go first.
+        await self._s.execute(delete(Transfer).where(Transfer.case_id == case_id))
         await self._s.execute(delete(CaseItem).where(CaseItem.case_id == case_id))
         await self._s.execute(delete(CaseKey).where(CaseKey.case_id == case_id))
         await self._s.execute(delete(Case).where(Case.id == case_id))

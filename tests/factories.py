@@ -18,6 +18,8 @@ from cases.notifications import NotificationService
 from cases.officers import AuthService, OfficerSession
 from cases.runtime import KdfPool
 from cases.setup import SetupService
+from cases.stats import StatsService
+from cases.transfers import TransferService
 from cases.workflow import WorkflowService
 from storage.crypto.primitives import KdfCost, random_bytes
 from storage.crypto.receipts import new_receipt
@@ -37,6 +39,21 @@ OFFICERS = {
 }
 
 
+class TotpClock:
+    """The time TOTP codes are made and checked at: real time, stepped 30 s per code, so a test
+    can log the same officer in many times without replaying a code (which is refused)."""
+
+    def __init__(self) -> None:
+        self.offset = dt.timedelta(0)
+
+    def __call__(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + self.offset
+
+    def code(self, secret: str) -> str:
+        self.offset += dt.timedelta(seconds=30)
+        return pyotp.TOTP(secret).at(self())
+
+
 @dataclass
 class Site:
     """Everything a service test needs, wired like bot/ does it."""
@@ -54,6 +71,7 @@ class Site:
     membership: MembershipService
     audit: AuditService
     totp_secrets: dict[str, str]
+    totp_clock: TotpClock
 
     def api_services(self) -> ApiServices:
         """The admin API's services over this site, as `bot.container` wires them."""
@@ -64,6 +82,8 @@ class Site:
             self.membership,
             self.audit,
             DeliveryStatsService(self.uow),  # type: ignore[arg-type]
+            TransferService(self.uow),  # type: ignore[arg-type]
+            StatsService(self.uow),  # type: ignore[arg-type]
         )
 
     async def login(self, username: str) -> OfficerSession:
@@ -71,13 +91,14 @@ class Site:
         return await self.auth.login(username, PASSWORD, self.totp(username))
 
     def totp(self, username: str) -> str:
-        return pyotp.TOTP(self.totp_secrets[username]).now()
+        """A fresh code from the officer's authenticator (a new time-step every call)."""
+        return self.totp_clock.code(self.totp_secrets[username])
 
     async def enrol(self, username: str, password: str = PASSWORD) -> None:
         """First login and TOTP enrolment, as the officer would do it."""
         session = await self.auth.login(username, password)
         enrolment = self.auth.begin_enrolment(session)
-        await self.auth.confirm_enrolment(session, pyotp.TOTP(enrolment.secret).now())
+        await self.auth.confirm_enrolment(session, self.totp_clock.code(enrolment.secret))
         self.totp_secrets[username] = enrolment.secret
         session.wipe()
 
@@ -97,6 +118,7 @@ async def build_site(database_url: str, *, officers: bool = True) -> Site:
         return SqlNotifyUnitOfWork(sessionmaker)
 
     kdf = KdfPool(2)
+    totp_clock = TotpClock()
     notify_key = random_bytes(32)
     setup = SetupService(uow, kdf, TEST_COST)
     initialized = await setup.initialize()
@@ -110,7 +132,7 @@ async def build_site(database_url: str, *, officers: bool = True) -> Site:
         uow=uow,
         setup=setup,
         intake=IntakeService(uow, kdf, notify_key=notify_key, blur=BlurPolicy(dt.timedelta(0))),
-        auth=AuthService(uow, kdf, TEST_COST),
+        auth=AuthService(uow, kdf, TEST_COST, totp_clock=totp_clock),
         casework=WorkflowService(uow),
         notifications=NotificationService(uow, notify_key),
         recovery_words=initialized.recovery_words,
@@ -119,6 +141,7 @@ async def build_site(database_url: str, *, officers: bool = True) -> Site:
         membership=MembershipService(uow),
         audit=AuditService(uow),
         totp_secrets={},
+        totp_clock=totp_clock,
     )
     if officers:
         for username in OFFICERS:

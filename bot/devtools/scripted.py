@@ -168,11 +168,20 @@ class OfficerClient:
         self.http = httpx.AsyncClient(base_url=api_url, timeout=30)
         self.totp_secret: str | None = None
 
-    async def login(self, username: str, password: str, totp_secret: str | None = None) -> Any:
+    async def login(
+        self, username: str, password: str, totp_secret: str | None = None, step: int | None = None
+    ) -> Any:
         """Password and TOTP login. On a first login it enrols an authenticator, as an officer
-        would with a phone app, and keeps its secret in `totp_secret` for later logins."""
+        would with a phone app, and keeps its secret in `totp_secret` for later logins.
+
+        `step` picks the TOTP time-step to use (default: now); the server accepts each step
+        once, so a second login within 30 s passes the next step (one step of drift is allowed).
+        """
         self.totp_secret = totp_secret or self.totp_secret
-        code = pyotp.TOTP(self.totp_secret).now() if self.totp_secret else None
+        code = None
+        if self.totp_secret:
+            totp = pyotp.TOTP(self.totp_secret)
+            code = totp.generate_otp(step) if step is not None else totp.now()
         response = await self.http.post(
             "/api/v1/auth/login", json={"username": username, "password": password, "totp": code}
         )

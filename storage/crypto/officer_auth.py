@@ -8,6 +8,7 @@ and password guessing offline still costs one Argon2id per guess.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import io
 from dataclasses import dataclass
@@ -75,10 +76,26 @@ def new_totp_secret() -> str:
     return pyotp.random_base32()
 
 
-def verify_code(secret: str, code: str) -> bool:
+def verify_code(secret: str, code: str, at: dt.datetime | None = None) -> bool:
     """RFC 6238, 30 s steps, one step of clock drift either way."""
+    return matched_step(secret, code, at or dt.datetime.now(dt.UTC)) is not None
+
+
+def matched_step(secret: str, code: str, at: dt.datetime) -> int | None:
+    """The 30 s time-step whose code `code` is (within one step of `at`), or None.
+
+    The caller remembers the last step it accepted per officer and refuses any step not newer,
+    so a code seen once (over a shoulder, in a proxy log) cannot be used again.
+    """
     code = "".join(code.split())
-    return code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1)
+    if not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret)
+    now = totp.timecode(at)
+    for step in (now - 1, now, now + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
 
 
 def provisioning_uri(secret: str, username: str) -> str:

@@ -13,6 +13,7 @@ CASEWORK = {"triage1", "union1", "disc1"}
 ADMIN = {"admin1"}
 AUDIT = {"admin1", "overseer1"}
 EVERYONE = set(OFFICERS)
+QUEUES = {"union1", "disc1"}
 
 # (method, path, body, roles that get past authorization). Others must get 403.
 ROUTES: list[tuple[str, str, Any, set[str]]] = [
@@ -54,6 +55,16 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
     ("GET", "/api/v1/audit", None, AUDIT),
     ("GET", "/api/v1/audit/verify", None, AUDIT),
     ("GET", "/api/v1/notifications/stats", None, ADMIN),
+    ("GET", "/api/v1/transfers", None, QUEUES),
+    (
+        "POST",
+        "/api/v1/transfers",
+        {"reference": "AAAA-BBBB", "to_queue": "discipline", "feedback": "x"},
+        QUEUES,
+    ),
+    ("POST", "/api/v1/transfers/t0/accept", None, QUEUES),
+    ("POST", "/api/v1/transfers/t0/decline", {"reason": "x"}, QUEUES),
+    ("GET", "/api/v1/stats", None, {"overseer1"}),
 ]
 
 
@@ -78,6 +89,7 @@ async def test_every_role_on_every_route(database_url: str) -> None:
             (m, p.replace("/union/", "/{queue}/").replace("/nobody", "/{username}"))
             for m, p in tested
         }
+        tested = {(m, p.replace("/t0/", "/{transfer_id}/")) for m, p in tested}
         untested = documented - tested - {("POST", "/api/v1/auth/login"), ("GET", "/healthz")}
         untested -= {
             ("POST", "/api/v1/auth/totp"),

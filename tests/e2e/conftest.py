@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import os
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,7 @@ class Stack:
     settings: Settings
     api_url: str
     totp_secrets: dict[str, str] = field(default_factory=dict)
+    totp_steps: dict[str, int] = field(default_factory=dict)
 
     def reporter(
         self,
@@ -51,9 +54,22 @@ class Stack:
         return ScriptedReporter(self.fake, user, locale)
 
     async def officer(self, username: str) -> OfficerClient:
-        """A logged-in officer; the first login enrols TOTP, later ones use the same secret."""
+        """A logged-in officer; the first login enrols TOTP, later ones use the same secret.
+
+        Each TOTP step is accepted once per officer, so a later login uses a step newer than
+        the last one used (waiting for the next 30 s window only if one step ahead is used too).
+        """
         client = OfficerClient(self.api_url)
-        await client.login(username, PASSWORD, self.totp_secrets.get(username))
+        step = None
+        if username in self.totp_secrets:
+            now = int(time.time()) // 30
+            step = max(now, self.totp_steps.get(username, now - 1) + 1)
+            wait = (step - 1) * 30 - time.time()
+            if wait > 0:  # two steps ahead would be refused: wait for the next window
+                await asyncio.sleep(wait + 0.1)
+        await client.login(username, PASSWORD, self.totp_secrets.get(username), step)
+        # The enrolment confirmation used the current step; later logins must go beyond it.
+        self.totp_steps[username] = step if step is not None else int(time.time()) // 30
         if client.totp_secret:
             self.totp_secrets[username] = client.totp_secret
         return client

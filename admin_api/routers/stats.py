@@ -1,0 +1,21 @@
+"""Overseer statistics: counts only, small cells suppressed (P10)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter
+
+from admin_api.deps import OfficerDep, ServicesDep
+from admin_api.schemas import ErrorOut
+from admin_api.schemas_admin import StatsOut
+
+router = APIRouter(prefix="/stats", tags=["stats"])
+ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}}
+
+
+@router.get("", responses=ERRORS)
+async def stats(session: OfficerDep, services: ServicesDep) -> StatsOut:
+    """Cases by queue, category, status and month received; closing figures. Overseer only."""
+    return StatsOut.model_validate(asdict(await services.stats.statistics(session)))

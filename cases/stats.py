@@ -1,0 +1,171 @@
+"""Overseer statistics with small-group protection (P10).
+
+Four one-way breakdowns of the same case total — by holding queue, category, status and month
+received — plus the share of closed cases closed within their handling deadline and the median
+days to close. Metadata only: nothing is decrypted.
+
+Suppression, per breakdown, because each breakdown sums to the published total:
+- primary: every cell from 1 to k-1 is hidden (`None`); zero cells are shown, a zero names no one;
+- complementary: while the hidden cells could be recovered by subtracting the published cells
+  from the total — only one hidden cell, a hidden sum under k, or a hidden sum equal to the
+  number of hidden cells (each then must be 1) — the smallest published non-zero cell is hidden
+  too; as a last resort the zero cells are hidden as well, and if even that is not enough (every
+  cell is 1) the breakdown is withheld entirely (an empty mapping).
+A total under k hides everything. Breakdowns are one-way only (no cross tables) and have no
+date filter, so no two published tables differ by a small group.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass
+
+from cases.categories import CATEGORIES
+from cases.lifecycle import Status
+from cases.officers import OfficerSession
+from cases.ports import CaseRecord, UnitOfWorkFactory
+from cases.roles import Role, require
+from cases.runtime import Clock, utcnow
+
+STATS_READERS = frozenset({Role.OVERSEER})
+QUEUE_CELLS = ("triage", "union", "discipline", "joint", "none")
+
+Cells = dict[str, int | None]
+
+
+@dataclass(frozen=True)
+class Statistics:
+    k: int
+    total: int | None
+    by_queue: Cells
+    by_category: Cells
+    by_status: Cells
+    by_month: Cells
+    closed_within_deadline_share: float | None
+    median_days_to_close: float | None
+
+
+def _recoverable(hidden: dict[str, int], k: int) -> bool:
+    """Could someone who knows the hidden cells' sum pin a hidden cell down?"""
+    if not hidden:
+        return False
+    total = sum(hidden.values())
+    return len(hidden) < 2 or total < k or total == len(hidden)
+
+
+def suppress(counts: dict[str, int], k: int) -> Cells:
+    """Hide cells under k and enough complementary cells that none can be derived (P10)."""
+    hidden = {key: n for key, n in counts.items() if 0 < n < k}
+    for key in sorted((c for c in counts if counts[c] >= k), key=lambda c: (counts[c], c)):
+        if not _recoverable(hidden, k):
+            break
+        hidden[key] = counts[key]
+    if _recoverable(hidden, k):
+        hidden.update({key: n for key, n in counts.items() if n == 0})
+    if _recoverable(hidden, k):
+        # Every cell is 1 and none is empty: even the number of cells would tell, so the whole
+        # breakdown is withheld.
+        return {}
+    return {key: None if key in hidden else n for key, n in counts.items()}
+
+
+def _queue_of(case: CaseRecord) -> str:
+    held = set(case.holders)
+    if {"union", "discipline"} <= held:
+        return "joint"
+    for queue in ("union", "discipline", "triage"):
+        if queue in held:
+            return queue
+    return "none"
+
+
+def _months(first: dt.date, last: dt.date) -> list[str]:
+    months, year, month = [], first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _count(keys: list[str], domain: list[str]) -> dict[str, int]:
+    counts = dict.fromkeys(domain, 0)
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+class StatsService:
+    """Aggregates for the overseer; every call is audited."""
+
+    def __init__(self, uow: UnitOfWorkFactory, k: int = 5, clock: Clock = utcnow) -> None:
+        if k < 2:
+            raise ValueError("the minimum cell size k must be at least 2")
+        self._uow = uow
+        self._k = k
+        self._clock = clock
+
+    async def statistics(self, session: OfficerSession) -> Statistics:
+        require(session.role, STATS_READERS)
+        now = self._clock()
+        async with self._uow() as uow:
+            cases = await uow.stats.all_cases(now)
+            await uow.audit.append(
+                at=now,
+                officer_id=session.officer_id,
+                action="stats_viewed",
+                case_reference=None,
+                detail="",
+            )
+            await uow.commit()
+        return self.compute(cases, now.date())
+
+    def compute(self, cases: list[CaseRecord], today: dt.date) -> Statistics:
+        """The published figures for `cases`, suppressed for k."""
+        k = self._k
+        first = min((c.received_on for c in cases), default=today)
+        breakdowns = {
+            "queue": _count([_queue_of(c) for c in cases], list(QUEUE_CELLS)),
+            "category": _count([c.category for c in cases], sorted(CATEGORIES)),
+            "status": _count([c.status for c in cases], [s.value for s in Status]),
+            "month": _count(
+                [c.received_on.strftime("%Y-%m") for c in cases], _months(first, today)
+            ),
+        }
+        total = len(cases)
+        if total < k:
+            blank = {name: dict.fromkeys(cells, None) for name, cells in breakdowns.items()}
+            return _statistics(k, None, blank, None, None)
+        published: dict[str, Cells] = {
+            name: suppress(cells, k) for name, cells in breakdowns.items()
+        }
+        closed = [
+            (c.received_on, c.closed_on, c.handling_due_on)
+            for c in cases
+            if c.status == Status.CLOSED and c.closed_on is not None
+        ]
+        on_time = sum(1 for _, end, due in closed if due is None or end <= due)
+        late = len(closed) - on_time
+        share = None
+        # Publish the share only if it cannot single out a small group of late (or on-time) cases.
+        if len(closed) >= k and not (0 < late < k) and not (0 < on_time < k):
+            share = round(on_time / len(closed), 3)
+        median = None
+        if len(closed) >= k:
+            median = float(statistics.median((end - start).days for start, end, _ in closed))
+        return _statistics(k, total, published, share, median)
+
+
+def _statistics(
+    k: int, total: int | None, cells: dict[str, Cells], share: float | None, median: float | None
+) -> Statistics:
+    return Statistics(
+        k=k,
+        total=total,
+        by_queue=cells["queue"],
+        by_category=cells["category"],
+        by_status=cells["status"],
+        by_month=cells["month"],
+        closed_within_deadline_share=share,
+        median_days_to_close=median,
+    )
