@@ -166,3 +166,6 @@ class Settings(BaseSettings):
         if len(key) != 32:
             raise ValueError("SPEAKUP_DRAFT_KEY must be 32 random bytes in base64")
         return key
+
+    # All attachments of one report together (each file is also capped by attachment_max_mb).
+    attachments_total_mb: int = 50
