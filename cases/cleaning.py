@@ -10,6 +10,7 @@ reporter (P9). The kind is read from the bytes, never from the name the reporter
 from __future__ import annotations
 
 import io
+import logging
 import re
 import zipfile
 from dataclasses import dataclass
@@ -75,6 +76,7 @@ _OFFICE = {
 
 def clean(content: bytes, number: int, *, max_bytes: int = TELEGRAM_DOWNLOAD_LIMIT) -> Attachment:
     """The cleaned file, renamed `attachment-<number>.<ext>`; or `AttachmentRefused`."""
+    _quiet_libraries()
     if len(content) > min(max_bytes, TELEGRAM_DOWNLOAD_LIMIT):
         raise AttachmentRefused(Refusal.TOO_BIG)
     if content.startswith(b"%PDF-"):
@@ -86,6 +88,15 @@ def clean(content: bytes, number: int, *, max_bytes: int = TELEGRAM_DOWNLOAD_LIM
     else:
         raise AttachmentRefused(Refusal.TYPE)
     return Attachment(f"attachment-{number}.{kind.extension}", kind.mime, cleaned)
+
+
+def _quiet_libraries() -> None:
+    # Pillow's EXIF reader logs every tag's value at DEBUG (the GPS position, the camera
+    # owner's name): whatever the process's logging set-up, those loggers stay at WARNING (P1).
+    for name in ("PIL", "pypdf"):
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
 
 
 def _looks_like_image(content: bytes) -> bool:

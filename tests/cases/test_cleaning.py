@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import zipfile
 
 import pytest
@@ -175,3 +176,16 @@ def test_size_limit_is_checked_and_capped_at_telegrams() -> None:
     assert refused.value.reason is Refusal.TOO_BIG
     with pytest.raises(AttachmentRefused):
         clean(b"\xff\xd8\xff" + bytes(21 * 1024 * 1024), 1, max_bytes=50 * 1024 * 1024)
+
+
+def test_cleaning_logs_nothing_read_from_the_file(caplog: pytest.LogCaptureFixture) -> None:
+    """Pillow logs EXIF values at DEBUG; with everything at DEBUG nothing of them appears."""
+    original, pdf = jpeg_with_gps(), pdf_with_author()
+    caplog.clear()
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("PIL").setLevel(logging.NOTSET)
+    clean(original, 1)
+    clean(pdf, 2)
+    logs = "\n".join(r.getMessage() for r in caplog.records)
+    assert NAME not in logs
+    assert "PhoneMaker" not in logs
