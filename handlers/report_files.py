@@ -93,7 +93,7 @@ async def add_file(
     except AttachmentRefused as refused:
         limit = limits.max_bytes // MB
         text = _(f"file.refused.{refused.reason.value}").format(
-            limit=limit, count=limits.per_report
+            limit=limit, count=limits.per_report, total=limits.total_bytes // MB
         )
         await message.answer(text, reply_markup=keyboard(*writing_rows()))
         return

@@ -130,3 +130,35 @@ async def test_files_that_cannot_be_cleaned_are_refused_and_the_draft_is_kept(
     assert (await triage.case(filed.reference))["report"] == "kept words"
     assert await triage.attachments(filed.reference) == []
     await triage.close()
+
+
+async def test_forwarded_photo_is_warned_about_and_the_eleventh_file_refused(
+    stack: Stack,
+) -> None:
+    r = stack.reporter(773004, language_code="zh-hans")
+    await r.begin_report(None, "other")
+    await r.say("照片", has_button(r.t("button.done")))
+    origin = {
+        "type": "user",
+        "date": 1,
+        "sender_user": {"id": 99, "is_bot": False, "first_name": "Boss"},
+    }
+    stored = stack.fake.add_file(jpeg_with_gps(), "jpg")
+    size = {"file_id": stored.file_id, "file_unique_id": "f1", "width": 64, "height": 48}
+    mark = r.mark()
+    await r.user.send_message(photo=[size], forward_origin=origin)
+    warned = await r.expect(has_button(r.t("button.done")), mark)
+    assert warned.text.startswith(r.t("forward.warning"))
+    for _ in range(9):
+        mark = r.mark()
+        await r.user.send_photo(jpeg_with_gps())
+        await r.expect(has_button(r.t("button.done")), mark)
+    mark = r.mark()
+    await r.user.send_photo(jpeg_with_gps())
+    refused = await r.expect(has_button(r.t("button.done")), mark)
+    assert refused.text == r.t("file.refused.too_many").format(count=10, total=50)
+    filed = await r.finish_report(notify=False)
+    triage = await stack.officer("triage1")
+    assert len(await triage.attachments(filed.reference)) == 10
+    assert "Boss" not in str(await triage.case(filed.reference))
+    await triage.close()
