@@ -189,3 +189,55 @@ def test_cleaning_logs_nothing_read_from_the_file(caplog: pytest.LogCaptureFixtu
     logs = "\n".join(r.getMessage() for r in caplog.records)
     assert NAME not in logs
     assert "PhoneMaker" not in logs
+
+
+@pytest.mark.parametrize(
+    ("main_part", "extension"),
+    [("xl/workbook.xml", "xlsx"), ("ppt/presentation.xml", "pptx")],
+)
+def test_spreadsheets_and_presentations_are_cleaned_too(main_part: str, extension: str) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        archive.writestr(main_part, b"<main/>")
+        archive.writestr("docProps/core.xml", b"<c><dc:creator>Wang Xiaoming</dc:creator></c>")
+    cleaned = clean(out.getvalue(), 5)
+    assert cleaned.filename == f"attachment-5.{extension}"
+    assert NAME.encode() not in cleaned.content
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
+def test_other_images_become_plain_png(fmt: str) -> None:
+    out = io.BytesIO()
+    image = Image.new("RGB", (16, 16), (1, 2, 3))
+    if fmt == "WEBP":
+        exif = Image.Exif()
+        exif[ExifTags.Base.Artist] = NAME
+        image.save(out, fmt, exif=exif)
+        assert NAME.encode() in out.getvalue()
+    else:
+        image.save(out, fmt, comment=NAME.encode())
+        assert NAME.encode() in out.getvalue()
+    cleaned = clean(out.getvalue(), 1)
+    assert cleaned.filename == "attachment-1.png"
+    assert NAME.encode() not in cleaned.content
+
+
+def test_pdf_comment_authors_are_removed() -> None:
+    from pypdf.annotations import Text
+    from pypdf.generic import NameObject, TextStringObject
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    note = Text(rect=(10, 10, 30, 30), text="see the ledger")
+    note[NameObject("/T")] = TextStringObject(NAME)
+    writer.add_annotation(0, note)
+    out = io.BytesIO()
+    writer.write(out)
+    assert NAME.encode() in out.getvalue()
+    cleaned = clean(out.getvalue(), 1)
+    assert NAME.encode() not in cleaned.content
+    annotations = PdfReader(io.BytesIO(cleaned.content)).pages[0].annotations
+    assert annotations is not None
+    [annotation] = list(annotations)
+    assert annotation.get_object()["/Contents"] == "see the ledger"
