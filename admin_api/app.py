@@ -7,7 +7,16 @@ import datetime as dt
 from fastapi import APIRouter, FastAPI
 
 from admin_api import errors
-from admin_api.routers import audit, auth, cases, notifications, officers, stats, transfers
+from admin_api.routers import (
+    attachments,
+    audit,
+    auth,
+    cases,
+    notifications,
+    officers,
+    stats,
+    transfers,
+)
 from admin_api.sessions import SessionStore
 from bot.container import ApiServices
 
@@ -31,6 +40,7 @@ def create_app(
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth.router)
     api.include_router(cases.router)
+    api.include_router(attachments.router)
     api.include_router(officers.router)
     api.include_router(audit.router)
     api.include_router(notifications.router)

@@ -15,3 +15,13 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     # httpx logs every request URL at INFO; the bot token is part of Bot API URLs.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Pillow logs EXIF tag values (GPS position, camera owner) at DEBUG while reading photos.
+    quiet_file_libraries()
+
+
+def quiet_file_libraries() -> None:
+    """Keep the file-cleaning libraries from logging what they read from a reporter's file."""
+    for name in ("PIL", "pypdf"):
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)

@@ -28,6 +28,7 @@ from bot.telegram import build_bot, build_dispatcher
 from cases.ratelimit import Limits, RateLimiter
 from cases.retention import RetentionService
 from handlers.i18n import CatalogI18n
+from handlers.report_files import AttachmentLimits
 from storage.db import migrate
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,11 @@ async def start(settings: Settings, *, with_bot: bool, with_api: bool) -> Runnin
                     settings.wrong_receipts_per_chat_per_hour,
                     settings.receipt_checks_per_minute,
                 )
+            ),
+            attachment_limits=AttachmentLimits.from_megabytes(
+                settings.attachment_max_mb,
+                settings.attachments_per_report,
+                settings.attachments_total_mb,
             ),
         )
         notifier = Notifier(

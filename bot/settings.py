@@ -149,6 +149,8 @@ class Settings(BaseSettings):
     redis_key_prefix: str = "speakup"
     attachment_max_mb: int = 20
     attachments_per_report: int = 10
+    # All attachments of one report together (each file is also capped by attachment_max_mb).
+    attachments_total_mb: int = 50
     reports_per_chat_per_day: int = 5
     wrong_receipts_per_chat_per_hour: int = 5
     receipt_checks_per_minute: int = 60

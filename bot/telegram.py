@@ -21,6 +21,7 @@ from cases.intake import IntakeService
 from cases.ratelimit import Limits, RateLimiter
 from handlers import build_router
 from handlers.i18n import CatalogI18n, ChatLocaleMiddleware
+from handlers.report_files import AttachmentLimits
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ def build_dispatcher(
     *,
     departments: list[str] | None = None,
     limiter: RateLimiter | None = None,
+    attachment_limits: AttachmentLimits | None = None,
 ) -> Dispatcher:
     """The reporter dispatcher: one update at a time per chat, duplicates dropped."""
     dispatcher = Dispatcher(
@@ -70,6 +72,7 @@ def build_dispatcher(
     dispatcher["departments"] = list(departments or [])
     dispatcher["followup"] = ReporterFollowUp(intake)
     dispatcher["limiter"] = limiter or RateLimiter(Limits())
+    dispatcher["attachment_limits"] = attachment_limits or AttachmentLimits()
     dispatcher.update.outer_middleware(DeduplicateUpdates())
     ChatLocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.include_router(build_router())

@@ -9,6 +9,7 @@ from handlers import (
     fallback,
     hygiene,
     report,
+    report_files,
     report_submit,
     report_writing,
     start,
@@ -28,7 +29,9 @@ def build_router() -> Router:
             report_writing.build(),
             report_submit.build(),
             status.build(),
+            report_files.build(),
             report_writing.build_last(),
+            report_files.build_elsewhere(),
         ),
         fallback.build(),
     )

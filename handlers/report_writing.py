@@ -62,7 +62,7 @@ async def add_text(message: Message, state: FSMContext) -> None:
 
 
 async def not_text_while_writing(message: Message) -> None:
-    await message.answer(_("report.text_only"), reply_markup=keyboard(*writing_rows()))
+    await message.answer(_("report.not_added"), reply_markup=keyboard(*writing_rows()))
 
 
 async def review(query: CallbackQuery, state: FSMContext) -> None:

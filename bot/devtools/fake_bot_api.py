@@ -25,6 +25,7 @@ from typing import Any, Self
 from aiohttp import web
 
 from bot.devtools.fake_bot_methods import BotMethods
+from bot.devtools.fake_files import FileMethods, StoredFile
 from bot.devtools.fake_html import ContentRefused
 from bot.devtools.fake_messages import MessageMethods
 from bot.devtools.fake_types import (
@@ -39,10 +40,18 @@ from bot.devtools.fake_types import (
 )
 from bot.devtools.fake_users import FakeGroup, FakeUser
 
-__all__ = ["ChatEntry", "FakeBotAPI", "FakeGroup", "FakeUser", "JsonObj", "RecordedCall"]
+__all__ = [
+    "ChatEntry",
+    "FakeBotAPI",
+    "FakeGroup",
+    "FakeUser",
+    "JsonObj",
+    "RecordedCall",
+    "StoredFile",
+]
 
 
-class FakeBotAPI(MessageMethods, BotMethods):
+class FakeBotAPI(MessageMethods, BotMethods, FileMethods):
     """The fake server. Create users/groups, run the bot against ``base_url``, inspect chats.
 
     With ``enforce_limits`` sends are refused with 429 above ``global_per_second`` in any
@@ -79,6 +88,8 @@ class FakeBotAPI(MessageMethods, BotMethods):
         self._open_queries: set[str] = set()
         self._answered: set[str] = set()
         self._faults: list[_Fault] = []
+        self._files: dict[str, StoredFile] = {}
+        self._file_counter = itertools.count(1)
         self._sends: list[tuple[float, int]] = []  # (monotonic time, chat id) for rate limits
         # Broadcast events: replaced after each set() so waiters never miss a wake-up.
         self._updates_event = asyncio.Event()
@@ -95,6 +106,7 @@ class FakeBotAPI(MessageMethods, BotMethods):
         self._closing = False
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         # No access log: request paths contain the bot token.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()

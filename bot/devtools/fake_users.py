@@ -43,6 +43,46 @@ class FakeUser:
         self._messages[msg["message_id"]] = msg
         return int(msg["message_id"])
 
+    async def send_photo(
+        self,
+        content: bytes,
+        *,
+        caption: str | None = None,
+        media_group_id: str | None = None,
+        width: int = 1280,
+        height: int = 960,
+    ) -> int:
+        """Send a photo with the given bytes (the bot can getFile and download them)."""
+        stored = self._api.add_file(content, "jpg")
+        size = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "width": width,
+            "height": height,
+            "file_size": len(content),
+        }
+        return await self.send_message(photo=[size], **_media_extras(caption, media_group_id))
+
+    async def send_document(
+        self,
+        content: bytes,
+        file_name: str,
+        mime_type: str = "application/octet-stream",
+        *,
+        caption: str | None = None,
+        media_group_id: str | None = None,
+    ) -> int:
+        """Send a file as a document, with the name and type the user's phone gives it."""
+        stored = self._api.add_file(content, file_name.rsplit(".", 1)[-1] or "bin")
+        document = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(content),
+        }
+        return await self.send_message(document=document, **_media_extras(caption, media_group_id))
+
     async def edit_text(self, message_id: int, new_text: str) -> None:
         """Edit one of this user's messages, producing an ``edited_message`` update."""
         msg = {**self._messages[message_id], "text": new_text, "edit_date": int(time.time())}
@@ -133,3 +173,12 @@ def _command_entities(text: str) -> JsonObj:
         return {}
     command = text.split(maxsplit=1)[0]
     return {"entities": [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]}
+
+
+def _media_extras(caption: str | None, media_group_id: str | None) -> JsonObj:
+    extras: JsonObj = {}
+    if caption is not None:
+        extras["caption"] = caption
+    if media_group_id is not None:
+        extras["media_group_id"] = media_group_id
+    return extras

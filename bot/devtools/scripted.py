@@ -135,6 +135,10 @@ class ScriptedReporter:
     async def finish_report(self, *, notify: bool | str = True) -> Filed:
         """From the writing step: Done → confirm → receipt → saved → notification choice."""
         await self.tap("button.done", has_button(self.t("button.confirm")))
+        return await self.finish_report_from_review(notify=notify)
+
+    async def finish_report_from_review(self, *, notify: bool | str = True) -> Filed:
+        """From the review screen: confirm → receipt → saved → notification choice."""
         receipt_message = await self.tap("button.confirm", has_button(self.t("button.saved")))
         found = RECEIPT_RE.search(receipt_message.text)
         if found is None:
@@ -215,6 +219,19 @@ class OfficerClient:
             f"/api/v1/cases/{reference}/status", json={"status": status, "note": note}
         )
         return self._ok(response)
+
+    async def attachments(self, reference: str) -> list[dict[str, Any]]:
+        """The case's attachments: item ids, cleaned names, types and sizes."""
+        path = f"/api/v1/cases/{reference}/attachments"
+        result: list[dict[str, Any]] = self._ok(await self.http.get(path))
+        return result
+
+    async def download(self, reference: str, item_id: str) -> httpx.Response:
+        """One attachment, decrypted; the response carries the bytes and the file name."""
+        response = await self.http.get(f"/api/v1/cases/{reference}/attachments/{item_id}")
+        if response.is_error:
+            raise AssertionError(f"download: {response.status_code} {response.text}")
+        return response
 
     async def logout(self) -> None:
         self._ok(await self.http.post("/api/v1/auth/logout"))

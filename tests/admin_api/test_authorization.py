@@ -40,6 +40,8 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
     ("POST", "/api/v1/cases/AAAA-BBBB/extension", {"text": "x"}, CASEWORK),
     ("POST", "/api/v1/cases/AAAA-BBBB/messages", {"text": "x"}, CASEWORK),
     ("POST", "/api/v1/cases/AAAA-BBBB/notes", {"text": "x"}, CASEWORK),
+    ("GET", "/api/v1/cases/AAAA-BBBB/attachments", None, CASEWORK),
+    ("GET", "/api/v1/cases/AAAA-BBBB/attachments/ITEM1", None, CASEWORK),
     ("GET", "/api/v1/officers", None, ADMIN),
     (
         "POST",
@@ -86,7 +88,12 @@ async def test_every_role_on_every_route(database_url: str) -> None:
         }
         tested = {(m, p.replace("AAAA-BBBB", "{reference}")) for m, p, _, _ in ROUTES}
         tested = {
-            (m, p.replace("/union/", "/{queue}/").replace("/nobody", "/{username}"))
+            (
+                m,
+                p.replace("/union/", "/{queue}/")
+                .replace("/nobody", "/{username}")
+                .replace("/ITEM1", "/{item_id}"),
+            )
             for m, p in tested
         }
         tested = {(m, p.replace("/t0/", "/{transfer_id}/")) for m, p in tested}

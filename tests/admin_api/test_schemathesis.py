@@ -22,7 +22,7 @@ from schemathesis.core.result import Ok
 
 from bot.runner import shutdown, start
 from bot.settings import Settings
-from tests.e2e.conftest import _initialise
+from tests.e2e.conftest import initialise
 from tests.factories import PASSWORD, TEST_COST
 
 T = TypeVar("T")
@@ -73,7 +73,7 @@ def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     def run(coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=60)
 
-    run(_initialise(config))
+    run(initialise(config))
     handle = run(start(config, with_bot=False, with_api=True))
     assert handle.api_url is not None
     try:

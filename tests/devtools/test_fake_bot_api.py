@@ -421,3 +421,26 @@ async def test_user_side_updates(fake: FakeBotAPI, bot: Bot, alice: FakeUser) ->
     assert fake.transcript(alice.chat_id) == (
         "👤 Reporter (edited): /start again\n👤 Reporter: evidence\n👤 Reporter: [sticker]"
     )
+
+
+async def test_files_get_file_and_download(fake: FakeBotAPI, bot: Bot, alice: FakeUser) -> None:
+    from bot.devtools.fake_files import BOT_DOWNLOAD_LIMIT
+
+    content = b"%PDF-1.4 some bytes"
+    await alice.send_document(content, "scan.pdf", "application/pdf", caption="see")
+    big = fake.add_file(bytes(BOT_DOWNLOAD_LIMIT + 1), "bin")
+    updates = await bot.get_updates()
+    document = updates[-1].message.document  # type: ignore[union-attr]
+    assert document is not None
+    assert document.file_size == len(content)
+    downloaded = await bot.download(document.file_id)
+    assert downloaded is not None
+    assert downloaded.read() == content
+    with pytest.raises(TelegramBadRequest, match="file is too big"):
+        await bot.get_file(big.file_id)
+    with pytest.raises(TelegramBadRequest, match="invalid file_id"):
+        await bot.get_file("nope")
+    async with aiohttp.ClientSession() as http:
+        url = f"{fake.base_url}/file/botWRONG/{big.path}"
+        async with http.get(url) as response:
+            assert response.status == 401

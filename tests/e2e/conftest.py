@@ -75,7 +75,31 @@ class Stack:
         return client
 
 
-async def _initialise(settings: Settings) -> None:
+def stack_settings(
+    fake: FakeBotAPI, database_url: str, data_dir: Path, **overrides: object
+) -> Settings:
+    """The settings every e2e stack runs with, plus `overrides`."""
+    fields: dict[str, object] = {
+        "environment": "test",
+        "data_dir": data_dir,
+        "database_url": database_url,
+        "bot_token": TOKEN,
+        "telegram_api_base": fake.base_url,
+        "notify_key": base64.b64encode(os.urandom(32)).decode(),
+        "api_port": 0,
+        "kdf_memory_kib": TEST_COST.memory_kib,
+        "kdf_iterations": TEST_COST.iterations,
+        "kdf_lanes": TEST_COST.lanes,
+        "blur_max_minutes": 0,
+        "notifier_poll_seconds": 0.1,
+        "departments": DEPARTMENTS,
+        **overrides,
+    }
+    return Settings.model_validate(fields)
+
+
+async def initialise(settings: Settings) -> None:
+    """Migrate, create the site and enrol the test officers."""
     storage = Storage(settings)
     await migrate(storage.engine)
     setup = setup_service(storage, settings)
@@ -99,22 +123,8 @@ async def stack(
     # aiosqlite's DEBUG lines outlive the test's log capture; they carry no product output.
     caplog.set_level(logging.WARNING, logger="aiosqlite")
     async with FakeBotAPI(TOKEN) as fake:
-        settings = Settings(
-            environment="test",
-            data_dir=tmp_path,
-            database_url=database_url,
-            bot_token=TOKEN,
-            telegram_api_base=fake.base_url,
-            notify_key=base64.b64encode(os.urandom(32)).decode(),
-            api_port=0,
-            kdf_memory_kib=TEST_COST.memory_kib,
-            kdf_iterations=TEST_COST.iterations,
-            kdf_lanes=TEST_COST.lanes,
-            blur_max_minutes=0,
-            notifier_poll_seconds=0.1,
-            departments=DEPARTMENTS,
-        )
-        await _initialise(settings)
+        settings = stack_settings(fake, database_url, tmp_path)
+        await initialise(settings)
         async with running(settings, with_bot=True, with_api=True) as app:
             assert app.api_url is not None
             yield Stack(fake, app, settings, app.api_url)

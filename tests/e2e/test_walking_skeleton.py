@@ -3,11 +3,14 @@ reporter hears back — through the real bot over HTTP, the real admin API, on e
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import MetaData, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.devtools.scripted import has_button
+from bot.devtools.scripted import has_button, says
+from tests.cases.test_cleaning import NAME, jpeg_with_gps, pdf_with_author
 from tests.e2e.conftest import Stack
 
 CONCERN = (
@@ -146,3 +149,72 @@ async def test_sticker_and_unexpected_input_lose_nothing(stack: Stack) -> None:
     await reporter.tap("button.done", has_button(reporter.t("button.confirm")))
     review = [e.text for e in stack.fake.bot_messages(reporter.chat_id)]
     assert any("first part\n\nsecond part" in text for text in review)
+
+
+def files_under(root: Path) -> dict[Path, bytes]:
+    """Every file the product wrote under its data directory (the SQLite database included)."""
+    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+async def test_identity_scan_with_attachments_and_a_reply(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """P1 as an attack: after a report with a photo, a PDF and a reply, search everything the
+    product keeps — every table, every log line, every file under the data dir — for the
+    reporter's identifiers, the files' hidden details and the files' plaintext bytes."""
+    reporter = stack.reporter(770009, first_name="Meimei", last_name="Lisurname", username="lmm77")
+    photo, pdf = jpeg_with_gps(), pdf_with_author()
+    reply = "REPLY-补充：每周六加班不给加班费"
+    caplog.clear()  # building the test files above logged their contents; the product must not
+    await reporter.begin_report("rights", "wages")
+    await reporter.say(CONCERN, has_button(reporter.t("button.done")))
+    mark = reporter.mark()
+    await reporter.user.send_photo(photo, caption="CAPTION-公告栏照片")
+    await reporter.expect(has_button(reporter.t("button.done")), mark)
+    mark = reporter.mark()
+    await reporter.user.send_document(pdf, "工资表-李美美.pdf", "application/pdf")
+    await reporter.expect(has_button(reporter.t("button.done")), mark)
+    filed = await reporter.finish_report(notify=True)
+    triage = await stack.officer("triage1")
+    await triage.triage(filed.reference, routing="union", note="请补充时间")
+    await reporter.say("/status", says(reporter.t("status.ask_receipt")[:10]))
+    await reporter.say(filed.receipt, has_button(reporter.t("status.reply_button")))
+    await reporter.tap("status.reply_button", says(reporter.t("status.ask_reply")[:8]))
+    await reporter.say(reply, says(reporter.t("status.reply_saved")))
+
+    # The officer reads everything, so the scan below is not of an empty store.
+    union = await stack.officer("union1")
+    detail = await union.case(filed.reference)
+    assert [i["text"] for i in detail["items"] if i["kind"] == "reply"] == [reply]
+    downloads = [
+        (await union.download(filed.reference, f["item_id"])).content
+        for f in await union.attachments(filed.reference)
+    ]
+    assert len(downloads) == 2
+
+    dump = (await dump_database(stack.app.storage.engine)).encode("utf-8", "replace")
+    logs = "\n".join(r.getMessage() for r in caplog.records).encode()
+    files = files_under(stack.settings.data_dir)
+    places = {"database": dump, "logs": logs} | {str(p): data for p, data in files.items()}
+    assert any("speakup.db" in name for name in places) or "postgresql" in str(
+        stack.settings.database_url
+    )
+    identifiers = [
+        str(reporter.user.user_id),
+        "Meimei",
+        "Lisurname",
+        "lmm77",
+        "李美美",  # the original file name
+        NAME,  # the author inside the PDF and the photo's EXIF
+        "PhoneMaker",
+    ]
+    plaintexts = [CONCERN[:12], "CAPTION-公告栏", reply[:12], filed.receipt.replace(" ", "")]
+    # Slices of the files' bytes, original and cleaned: no file at rest holds them in clear.
+    chunks = [data[len(data) // 2 : len(data) // 2 + 48] for data in (photo, pdf, *downloads)]
+    for where, content in places.items():
+        for needle in identifiers + plaintexts:
+            assert needle.encode() not in content, (needle, where)
+        for chunk in chunks:
+            assert chunk not in content, where
+    for client in (triage, union):
+        await client.close()

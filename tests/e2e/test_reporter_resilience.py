@@ -1,0 +1,190 @@
+"""Robustness through the running bot: a restart with Redis, input no step expects, edits of
+submitted messages, and the rate limits."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.devtools.fake_bot_api import FakeBotAPI
+from bot.devtools.scripted import OfficerClient, ScriptedReporter, has_button, says
+from bot.runner import running
+from tests.cases.test_cleaning import jpeg_with_gps
+from tests.e2e.conftest import Stack, initialise, stack_settings
+from tests.factories import PASSWORD
+
+LANGS = ["zh-hans", "en"]
+REDIS_URL = "redis://127.0.0.1:6379/14"
+STICKER = {
+    "sticker": {
+        "file_id": "CAAC",
+        "file_unique_id": "u1",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }
+}
+CONTACT = {"contact": {"phone_number": "+8613800000000", "first_name": "Xiaoming"}}
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[str]:
+    """A key prefix of this test's own in a Redis that is really running; removed afterwards."""
+    redis = pytest.importorskip("redis.asyncio")
+    client = redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except Exception:  # no Redis here: nothing to test against
+        await client.aclose()
+        pytest.skip("Redis is not running at 127.0.0.1:6379")
+    prefix = f"speakup-test-{secrets.token_hex(6)}"
+    yield prefix
+    keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+async def test_a_draft_in_redis_resumes_after_the_bot_restarts(
+    database_url: str, tmp_path: Path, redis_prefix: str
+) -> None:
+    redis = pytest.importorskip("redis.asyncio")
+    async with FakeBotAPI("123456:TEST-token") as fake:
+        settings = stack_settings(
+            fake,
+            database_url,
+            tmp_path,
+            redis_url=REDIS_URL,
+            redis_key_prefix=redis_prefix,
+            draft_key=base64.b64encode(os.urandom(32)).decode(),
+        )
+        await initialise(settings)
+        r = ScriptedReporter(fake, fake.user(774001, "Xiaoming", language_code="en"), "en")
+        async with running(settings, with_bot=True, with_api=False):
+            await r.begin_report("integrity", "bribery")
+            await r.say("written before the restart", has_button(r.t("button.done")))
+        # The bot is gone; its draft is in Redis under our prefix, sealed.
+        client = redis.from_url(REDIS_URL)
+        stored = [await client.get(k) async for k in client.scan_iter(match=f"{redis_prefix}:*")]
+        await client.aclose()
+        assert stored
+        assert all(b"written before" not in (value or b"") for value in stored)
+        async with running(settings, with_bot=True, with_api=True) as app:
+            assert app.api_url is not None
+            await r.say("written after the restart", has_button(r.t("button.done")))
+            filed = await r.finish_report(notify=False)
+            officer = OfficerClient(app.api_url)
+            await officer.login("triage1", PASSWORD)
+            detail = await officer.case(filed.reference)
+            await officer.close()
+        assert detail["report"] == "written before the restart\n\nwritten after the restart"
+        assert detail["case"]["category"] == "bribery"
+        assert fake.rejections == []
+
+
+@pytest.mark.parametrize("language", LANGS)
+async def test_stickers_photos_and_contacts_at_every_step_change_nothing(
+    stack: Stack, language: str
+) -> None:
+    r = stack.reporter(774002, language_code=language)
+    photo = jpeg_with_gps()
+
+    async def poke(*, photos: bool = True, sticker_key: str = "media.not_here") -> None:
+        """Send a sticker, a contact (and a photo) and expect a clear answer to each."""
+        sends: list[tuple[Callable[[], Awaitable[Any]], str]] = [
+            (lambda: r.user.send_message(**STICKER), sticker_key),
+            (lambda: r.user.send_message(**CONTACT), "refuse.contact"),
+        ]
+        if photos:
+            sends.append((lambda: r.user.send_photo(photo), "media.not_here"))
+        for send, key in sends:
+            mark = r.mark()
+            await send()
+            answer = await r.expect(lambda _e: True, mark)
+            assert answer.text.startswith(r.t(key)[:12]), (key, answer.text)
+
+    await r.say("/start", has_button(r.t("menu.new_report")))
+    await r.tap("menu.new_report", has_button(r.t("category.not_sure")))
+    await poke()  # the category group
+    await r.tap("group.integrity", has_button(r.t("category.bribery")))
+    await poke()  # the category
+    await r.tap("category.bribery", has_button(r.t("handler.none")))
+    await poke()  # who it involves
+    await r.tap("handler.none", has_button(r.t("department.prefer_not")))
+    await poke()  # the department
+    await r.tap("department.prefer_not", has_button(r.t("button.done")))
+    await poke(photos=False, sticker_key="report.not_added")  # writing: photos are welcome
+    await r.say("the only words", has_button(r.t("button.done")))
+    await r.tap("button.done", has_button(r.t("button.confirm")))
+    await poke()  # the review
+    await r.tap("button.confirm", has_button(r.t("button.saved")))
+    await poke()  # the receipt
+    await r.tap("button.saved", has_button(r.t("notify.full")))
+    await r.tap("notify.off", says(r.t("report.clear_chat")[:20]))
+    triage = await stack.officer("triage1")
+    [row] = await triage.cases()
+    assert row["category"] == "bribery"
+    assert (await triage.case(row["reference"]))["report"] == "the only words"
+    assert await triage.attachments(row["reference"]) == []
+    await triage.close()
+
+
+@pytest.mark.parametrize("language", LANGS)
+async def test_editing_a_submitted_message_is_explained_and_changes_nothing(
+    stack: Stack, language: str
+) -> None:
+    r = stack.reporter(774003, language_code=language)
+    await r.begin_report(None, "other")
+    mark = r.mark()
+    message_id = await r.user.send_text("what I first wrote")
+    await r.expect(has_button(r.t("button.done")), mark)
+    filed = await r.finish_report(notify=False)
+    mark = r.mark()
+    await r.user.edit_text(message_id, "what I wish I had written")
+    explained = await r.expect(lambda _e: True, mark)
+    assert explained.text == r.t("edit.not_applied")
+    triage = await stack.officer("triage1")
+    assert (await triage.case(filed.reference))["report"] == "what I first wrote"
+    await triage.close()
+
+
+async def test_the_sixth_report_of_a_day_is_refused(stack: Stack) -> None:
+    r = stack.reporter(774004, language_code="en")
+    for number in range(5):
+        await r.file_report(None, "other", [f"report number {number}"], notify=False)
+    await r.begin_report(None, "other")
+    await r.say("one too many", has_button(r.t("button.done")))
+    await r.tap("button.done", has_button(r.t("button.confirm")))
+    await r.tap("button.confirm", has_button(r.t("button.saved")))
+    refused = await r.tap("button.saved", says(r.t("rate.reports")[:20]))
+    assert refused.text == r.t("rate.reports")
+    triage = await stack.officer("triage1")
+    assert len(await triage.cases()) == 5
+    await triage.close()
+    # Another chat is not affected by this one's count.
+    other = stack.reporter(774005, language_code="en")
+    await other.file_report(None, "other", ["a different chat"], notify=False)
+
+
+@pytest.mark.parametrize("language", LANGS)
+async def test_the_sixth_wrong_receipt_of_an_hour_is_refused(stack: Stack, language: str) -> None:
+    r = stack.reporter(774006, language_code=language)
+    filed = await r.file_report(None, "other", ["mine"], notify=False)
+    await r.say("/status", says(r.t("status.ask_receipt")[:10]))
+    for number in range(5):
+        wrong = f"1111 2222 3333 {4440 + number}"
+        await r.say(wrong, says(r.t("status.not_found")[:20]))
+    # The sixth attempt is refused before any check, even with the right receipt.
+    refused = await r.say(filed.receipt, says(r.t("rate.receipts")[:15]))
+    assert refused.text == r.t("rate.receipts")
+    assert r.t("status.done") not in "\n".join(
+        e.text for e in stack.fake.bot_messages(r.chat_id) if not e.deleted
+    )
