@@ -7,7 +7,7 @@ import datetime as dt
 from fastapi import APIRouter, FastAPI
 
 from admin_api import errors
-from admin_api.routers import audit, auth, cases, notifications, officers
+from admin_api.routers import alerts, audit, auth, cases, notifications, officers
 from admin_api.sessions import SessionStore
 from bot.container import ApiServices
 
@@ -34,6 +34,7 @@ def create_app(
     api.include_router(officers.router)
     api.include_router(audit.router)
     api.include_router(notifications.router)
+    api.include_router(alerts.router)
     app.include_router(api)
 
     @app.get("/healthz", tags=["health"])

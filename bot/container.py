@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.notifier import NotifierLimits
 from bot.settings import Settings
 from cases.accounts import AccountService
+from cases.alert_delivery import AlertDeliveryService
+from cases.alert_links import AlertLinkService, LinkLimits
+from cases.alerts import AlertService, AlertSettings
 from cases.audit import AuditService
 from cases.deadlines import Deadlines
 from cases.intake import BlurPolicy, IntakeService
@@ -60,6 +63,7 @@ class ApiServices:
     membership: MembershipService
     audit: AuditService
     delivery_stats: DeliveryStatsService
+    alert_links: AlertLinkService
 
 
 def setup_service(storage: Storage, settings: Settings) -> SetupService:
@@ -104,6 +108,7 @@ def api_services(storage: Storage, settings: Settings) -> ApiServices:
         membership=MembershipService(storage.uow),
         audit=AuditService(storage.uow),
         delivery_stats=DeliveryStatsService(storage.uow),
+        alert_links=alert_link_service(storage, settings),
     )
 
 
@@ -115,3 +120,29 @@ def retention_service(storage: Storage, settings: Settings) -> RetentionService:
         notify_link=dt.timedelta(days=settings.retention_notify_link_days),
     )
     return RetentionService(storage.uow, policy)
+
+
+def alert_link_service(storage: Storage, settings: Settings) -> AlertLinkService:
+    """Link codes and chats for officer alerts (both processes need it: API issues, bot links)."""
+    return AlertLinkService(
+        storage.uow,
+        ttl=dt.timedelta(minutes=settings.alert_link_code_minutes),
+        limits=LinkLimits(settings.alert_link_wrong_per_chat_per_hour),
+    )
+
+
+def alert_service(storage: Storage, settings: Settings) -> AlertService:
+    """Who is alerted about what; runs in the bot process with the notifier."""
+    return AlertService(
+        storage.uow,
+        settings=AlertSettings(
+            digest_hour=settings.alert_digest_hour,
+            timezone=settings.alert_timezone,
+            digest_working_days=settings.alert_digest_working_days,
+        ),
+        deadlines=Deadlines(settings.deadline_policy),
+    )
+
+
+def alert_delivery_service(storage: Storage, settings: Settings) -> AlertDeliveryService:
+    return AlertDeliveryService(storage.uow, lease=settings.notifier_lease)

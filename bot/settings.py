@@ -166,3 +166,14 @@ class Settings(BaseSettings):
         if len(key) != 32:
             raise ValueError("SPEAKUP_DRAFT_KEY must be 32 random bytes in base64")
         return key
+
+    # ------------------------------------------------------------ officer alerts
+    # One-time `/link` codes from the admin API: minutes to live, wrong tries per chat per hour.
+    alert_link_code_minutes: int = 10
+    alert_link_wrong_per_chat_per_hour: int = 5
+    # The deadline digest goes out once a day from this local hour on (alert_timezone).
+    alert_digest_hour: int = 8
+    alert_timezone: str = "Asia/Shanghai"
+    alert_digest_working_days: int = 2
+    # How often the bot looks for urgent, newly visible and due cases to alert about.
+    alert_scan_seconds: float = 5.0

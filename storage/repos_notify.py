@@ -23,7 +23,16 @@ from cases.ports_notify import (
     RetentionCase,
     RetentionRepository,
 )
-from storage.models import Case, CaseEvent, CaseItem, CaseKey, NotifyLink, OutboxRow, QueueGrant
+from storage.models import (
+    Case,
+    CaseEvent,
+    CaseItem,
+    CaseKey,
+    NotifyLink,
+    Officer,
+    OutboxRow,
+    QueueGrant,
+)
 from storage.models_notify import AlertLinkCode, AlertRow, DigestDay, OfficerChat
 from storage.repositories import SqlUnitOfWork
 
@@ -217,14 +226,22 @@ class SqlAlertRepository:
         )
         return {(outcome or "pending"): int(n) for outcome, n in rows}
 
-    async def open_cases(self, visible_at: dt.datetime) -> list[AlertCase]:
-        cases = list(
-            await self._s.scalars(
-                select(Case)
-                .where(Case.status.in_(OPEN_STATUSES), Case.visible_after <= visible_at)
-                .order_by(Case.received_on, Case.reference)
-            )
+    async def open_cases(
+        self,
+        visible_at: dt.datetime,
+        *,
+        visible_since: dt.datetime | None = None,
+        statuses: tuple[str, ...] | None = None,
+        severity: str | None = None,
+    ) -> list[AlertCase]:
+        stmt = select(Case).where(
+            Case.status.in_(statuses or OPEN_STATUSES), Case.visible_after <= visible_at
         )
+        if visible_since is not None:
+            stmt = stmt.where(Case.visible_after > visible_since)
+        if severity is not None:
+            stmt = stmt.where(Case.severity == severity)
+        cases = list(await self._s.scalars(stmt.order_by(Case.received_on, Case.reference)))
         holders: dict[str, list[str]] = {}
         if cases:
             for case_id, queue in await self._s.execute(
@@ -235,7 +252,13 @@ class SqlAlertRepository:
                 holders.setdefault(case_id, []).append(queue)
         return [
             AlertCase(
-                c.id, c.reference, c.status, c.severity, c.received_on, tuple(holders.get(c.id, ()))
+                c.id,
+                c.reference,
+                c.status,
+                c.severity,
+                c.received_on,
+                tuple(holders.get(c.id, ())),
+                c.due_on,
             )
             for c in cases
         ]
@@ -246,6 +269,41 @@ class SqlAlertRepository:
     async def mark_digest(self, day: dt.date) -> None:
         self._s.add(DigestDay(day=day))
         await self._s.flush()
+
+    async def unlink_officer(self, officer_id: str) -> bool:
+        result = await self._s.execute(
+            delete(OfficerChat).where(OfficerChat.officer_id == officer_id)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def unlink_chat(self, chat_id: int) -> None:
+        await self._s.execute(delete(OfficerChat).where(OfficerChat.chat_id == chat_id))
+
+    async def linked_memberships(self, now: dt.datetime) -> list[tuple[str, str]]:
+        """(officer id, queue) for every live grant of an enabled officer with a linked chat."""
+        rows = await self._s.execute(
+            select(QueueGrant.officer_id, QueueGrant.queue)
+            .join(OfficerChat, OfficerChat.officer_id == QueueGrant.officer_id)
+            .join(Officer, Officer.id == QueueGrant.officer_id)
+            .where(
+                Officer.disabled.is_(False),
+                or_(QueueGrant.expires_at.is_(None), QueueGrant.expires_at > now),
+            )
+            .order_by(QueueGrant.officer_id, QueueGrant.queue)
+        )
+        return [(officer_id, queue) for officer_id, queue in rows]
+
+    async def existing_keys(self, keys: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            found |= set(
+                await self._s.scalars(
+                    select(AlertRow.dedup_key).where(
+                        AlertRow.dedup_key.in_(keys[start : start + 500])
+                    )
+                )
+            )
+        return found
 
 
 class SqlRetentionRepository:

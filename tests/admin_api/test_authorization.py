@@ -54,6 +54,8 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
     ("GET", "/api/v1/audit", None, AUDIT),
     ("GET", "/api/v1/audit/verify", None, AUDIT),
     ("GET", "/api/v1/notifications/stats", None, ADMIN),
+    ("POST", "/api/v1/alerts/link-code", None, EVERYONE),
+    ("DELETE", "/api/v1/alerts/link", None, EVERYONE),
 ]
 
 
