@@ -118,6 +118,7 @@ def retention_service(storage: Storage, settings: Settings) -> RetentionService:
         short=dt.timedelta(days=settings.retention_short_days),
         long=dt.timedelta(days=settings.retention_long_days),
         notify_link=dt.timedelta(days=settings.retention_notify_link_days),
+        alerts=dt.timedelta(days=settings.retention_alert_days),
     )
     return RetentionService(storage.uow, policy)
 

@@ -220,6 +220,11 @@ class SqlAlertRepository:
         )
         return [(officer_id, queue) for officer_id, queue in rows]
 
+    async def purge_settled(self, before: dt.datetime) -> None:
+        await self._s.execute(
+            delete(AlertRow).where(AlertRow.outcome.is_not(None), AlertRow.created_at < before)
+        )
+
     async def existing_keys(self, keys: list[str]) -> set[str]:
         found: set[str] = set()
         for start in range(0, len(keys), 500):
