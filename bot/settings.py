@@ -176,6 +176,6 @@ class Settings(BaseSettings):
     alert_timezone: str = "Asia/Shanghai"
     alert_digest_working_days: int = 2
     # How often the bot looks for urgent, newly visible and due cases to alert about.
-    alert_scan_seconds: float = 5.0
+    alert_scan_seconds: float = 2.0
     # Settled officer alerts (they name case references) are deleted this many days later.
     retention_alert_days: int = 30

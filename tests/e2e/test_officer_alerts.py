@@ -110,6 +110,12 @@ async def test_codes_work_once_wrong_ones_are_throttled_and_unlink_stops_alerts(
     await user.send_text("/link ZZZZ-ZZZZ")
     await stack.fake.wait_for_bot_message(990003, says(t("link.invalid")[:12]), after=mark)
 
+    # In a group the bot reads nothing: the code is neither used nor linked there.
+    group = stack.fake.group(-100990009, "Discipline office")
+    await group.send_text(user, f"/link {issued['code']}")
+    await stack.fake.wait_for_bot_message(-100990009, says(t("chat.private_only")[:8]))
+    assert -100990009 not in (await chat_ids(stack)).values()
+
     await user.send_text(f"/link {issued['code'].lower()}")
     await stack.fake.wait_for_bot_message(990003, says(t("link.done")[:12]))
     assert 990003 in (await chat_ids(stack)).values()
