@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 
 from admin_api import errors
 from admin_api.routers import (
+    alerts,
     attachments,
     audit,
     auth,
@@ -46,6 +47,7 @@ def create_app(
     api.include_router(notifications.router)
     api.include_router(transfers.router)
     api.include_router(stats.router)
+    api.include_router(alerts.router)
     app.include_router(api)
 
     @app.get("/healthz", tags=["health"])

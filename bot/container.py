@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.notifier import NotifierLimits
 from bot.settings import Settings
 from cases.accounts import AccountService
+from cases.alert_delivery import AlertDeliveryService
+from cases.alert_links import AlertLinkService, LinkLimits
+from cases.alerts import AlertService, AlertSettings
 from cases.audit import AuditService
 from cases.deadlines import Deadlines
 from cases.intake import BlurPolicy, IntakeService
@@ -66,6 +69,7 @@ class ApiServices:
     delivery_stats: DeliveryStatsService
     transfers: TransferService
     stats: StatsService
+    alert_links: AlertLinkService
 
 
 def setup_service(storage: Storage, settings: Settings) -> SetupService:
@@ -113,6 +117,7 @@ def api_services(storage: Storage, settings: Settings) -> ApiServices:
         delivery_stats=DeliveryStatsService(storage.uow),
         transfers=TransferService(storage.uow, deadlines=Deadlines(settings.deadline_policy)),
         stats=StatsService(storage.uow, k=settings.stats_min_cell),
+        alert_links=alert_link_service(storage, settings),
     )
 
 
@@ -122,5 +127,32 @@ def retention_service(storage: Storage, settings: Settings) -> RetentionService:
         short=dt.timedelta(days=settings.retention_short_days),
         long=dt.timedelta(days=settings.retention_long_days),
         notify_link=dt.timedelta(days=settings.retention_notify_link_days),
+        alerts=dt.timedelta(days=settings.retention_alert_days),
     )
     return RetentionService(storage.uow, policy)
+
+
+def alert_link_service(storage: Storage, settings: Settings) -> AlertLinkService:
+    """Link codes and chats for officer alerts (both processes need it: API issues, bot links)."""
+    return AlertLinkService(
+        storage.uow,
+        ttl=dt.timedelta(minutes=settings.alert_link_code_minutes),
+        limits=LinkLimits(settings.alert_link_wrong_per_chat_per_hour),
+    )
+
+
+def alert_service(storage: Storage, settings: Settings) -> AlertService:
+    """Who is alerted about what; runs in the bot process with the notifier."""
+    return AlertService(
+        storage.uow,
+        settings=AlertSettings(
+            digest_hour=settings.alert_digest_hour,
+            timezone=settings.alert_timezone,
+            digest_working_days=settings.alert_digest_working_days,
+        ),
+        deadlines=Deadlines(settings.deadline_policy),
+    )
+
+
+def alert_delivery_service(storage: Storage, settings: Settings) -> AlertDeliveryService:
+    return AlertDeliveryService(storage.uow, lease=settings.notifier_lease)

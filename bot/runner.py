@@ -13,9 +13,14 @@ from aiogram import Bot, Dispatcher
 from fastapi import FastAPI
 
 from admin_api.app import create_app
+from bot.alert_channel import AlertChannel
+from bot.alert_scanner import run_alert_scans
 from bot.channels import ReporterChannel
 from bot.container import (
     Storage,
+    alert_delivery_service,
+    alert_link_service,
+    alert_service,
     api_services,
     bot_services,
     notifier_limits,
@@ -99,10 +104,14 @@ async def start(settings: Settings, *, with_bot: bool, with_api: bool) -> Runnin
                 settings.attachments_per_report,
                 settings.attachments_total_mb,
             ),
+            alert_links=alert_link_service(storage, settings),
         )
         notifier = Notifier(
             bot,
-            [ReporterChannel(services.notifications, i18n)],
+            [
+                ReporterChannel(services.notifications, i18n),
+                AlertChannel(alert_delivery_service(storage, settings), i18n),
+            ],
             notifier_limits(settings),
         )
         await bot.delete_webhook(drop_pending_updates=False)
@@ -116,6 +125,8 @@ async def start(settings: Settings, *, with_bot: bool, with_api: bool) -> Runnin
         retention = retention_service(storage, settings)
         interval = settings.retention_interval_hours * 3600
         tasks.append(asyncio.create_task(_daily(retention, interval, stop), name="retention"))
+        scans = run_alert_scans(alert_service(storage, settings), settings.alert_scan_seconds, stop)
+        tasks.append(asyncio.create_task(scans, name="alerts"))
     if with_api:
         app = create_app(
             api_services(storage, settings),

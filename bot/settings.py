@@ -174,3 +174,15 @@ class Settings(BaseSettings):
     # ------------------------------------------------------------ overseer statistics
     # P10: statistics hide every cell under this many reports (and cells that would reveal it).
     stats_min_cell: int = 5
+    # ------------------------------------------------------------ officer alerts
+    # One-time `/link` codes from the admin API: minutes to live, wrong tries per chat per hour.
+    alert_link_code_minutes: int = 10
+    alert_link_wrong_per_chat_per_hour: int = 5
+    # The deadline digest goes out once a day from this local hour on (alert_timezone).
+    alert_digest_hour: int = 8
+    alert_timezone: str = "Asia/Shanghai"
+    alert_digest_working_days: int = 2
+    # How often the bot looks for urgent, newly visible and due cases to alert about.
+    alert_scan_seconds: float = 2.0
+    # Settled officer alerts (they name case references) are deleted this many days later.
+    retention_alert_days: int = 30

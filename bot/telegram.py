@@ -16,6 +16,7 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import TelegramObject, Update
 
+from cases.alert_links import AlertLinkService
 from cases.followup import ReporterFollowUp
 from cases.intake import IntakeService
 from cases.ratelimit import Limits, RateLimiter
@@ -63,6 +64,7 @@ def build_dispatcher(
     departments: list[str] | None = None,
     limiter: RateLimiter | None = None,
     attachment_limits: AttachmentLimits | None = None,
+    alert_links: AlertLinkService | None = None,
 ) -> Dispatcher:
     """The reporter dispatcher: one update at a time per chat, duplicates dropped."""
     dispatcher = Dispatcher(
@@ -73,6 +75,7 @@ def build_dispatcher(
     dispatcher["followup"] = ReporterFollowUp(intake)
     dispatcher["limiter"] = limiter or RateLimiter(Limits())
     dispatcher["attachment_limits"] = attachment_limits or AttachmentLimits()
+    dispatcher["alert_links"] = alert_links
     dispatcher.update.outer_middleware(DeduplicateUpdates())
     ChatLocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.include_router(build_router())

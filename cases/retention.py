@@ -2,7 +2,8 @@
 
 - not accepted and unfounded cases: `short` (default 60 days) after closing;
 - every other case: `long` (default 3 years) after closing;
-- notify links: `notify_link` (default 30 days) after closing, whatever the case.
+- notify links: `notify_link` (default 30 days) after closing, whatever the case;
+- settled officer alerts: `alerts` (default 30 days) after they were queued.
 
 Purging deletes the case row with its sealed items, events, case keys, outbox rows and link;
 the audit log keeps a content-free `case_purged` event (reference and rule only). The dry run
@@ -29,6 +30,8 @@ class RetentionPolicy:
     short: dt.timedelta = dt.timedelta(days=60)
     long: dt.timedelta = dt.timedelta(days=3 * 365)
     notify_link: dt.timedelta = dt.timedelta(days=30)
+    # Settled officer alerts (they name case references) go before any case they name can.
+    alerts: dt.timedelta = dt.timedelta(days=30)
 
     def period(self, case: RetentionCase) -> tuple[str, dt.timedelta]:
         if case.not_accepted_reason is not None or is_unfounded(case):
@@ -98,5 +101,6 @@ class RetentionService:
                 )
             for case in links:
                 await uow.outbox.delete_link(case.id)
+            await uow.alerts.purge_settled(now - self._policy.alerts)
             await uow.commit()
         return plan

@@ -8,6 +8,7 @@ from handlers import (
     errors,
     fallback,
     hygiene,
+    officer_link,
     report,
     report_files,
     report_submit,
@@ -24,6 +25,7 @@ def build_router() -> Router:
         errors.build(),
         start.build_outside(),
         start.build(
+            officer_link.build(),
             hygiene.build(),
             report.build(),
             report_writing.build(),

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.container import ApiServices
 from cases.accounts import AccountService
+from cases.alert_links import AlertLinkService
 from cases.audit import AuditService
 from cases.intake import BlurPolicy, Draft, IntakeService, Submitted
 from cases.membership import MembershipService
@@ -84,6 +85,7 @@ class Site:
             DeliveryStatsService(self.uow),  # type: ignore[arg-type]
             TransferService(self.uow),  # type: ignore[arg-type]
             StatsService(self.uow),  # type: ignore[arg-type]
+            AlertLinkService(self.uow),  # type: ignore[arg-type]
         )
 
     async def login(self, username: str) -> OfficerSession:

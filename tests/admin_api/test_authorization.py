@@ -67,6 +67,8 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
     ("POST", "/api/v1/transfers/t0/accept", None, QUEUES),
     ("POST", "/api/v1/transfers/t0/decline", {"reason": "x"}, QUEUES),
     ("GET", "/api/v1/stats", None, {"overseer1"}),
+    ("POST", "/api/v1/alerts/link-code", None, EVERYONE),
+    ("DELETE", "/api/v1/alerts/link", None, EVERYONE),
 ]
 
 

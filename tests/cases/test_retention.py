@@ -8,7 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from bot.cli import main
 from cases.casework import TriageDecision
@@ -180,3 +180,37 @@ def test_short_period_for_not_accepted_and_unfounded_cases(
 ) -> None:
     case = RetentionCase("id", "ABCD-EFGH", dt.date(2026, 1, 1), reason, False, disposition)
     assert RetentionPolicy().period(case)[0] == rule
+
+
+async def test_settled_officer_alerts_go_after_their_period(database_url: str) -> None:
+    from storage.models_notify import AlertRow
+
+    site = await build_site(database_url)
+    officer = (await site.login("union1")).officer_id
+    now = utcnow()
+    ages = {"old-sent": (40, "sent"), "old-pending": (40, None), "new-sent": (5, "sent")}
+    async with site.engine.begin() as conn:
+        for key, (days, outcome) in ages.items():
+            at = now - dt.timedelta(days=days)
+            await conn.execute(
+                insert(AlertRow).values(
+                    id=key,
+                    officer_id=officer,
+                    kind="urgent",
+                    dedup_key=key,
+                    payload="{}",
+                    created_at=at,
+                    next_attempt_at=at,
+                    attempts=0,
+                    outcome=outcome,
+                )  # fmt: skip
+            )
+    service = RetentionService(site.uow, RetentionPolicy(alerts=dt.timedelta(days=30)))  # type: ignore[arg-type]
+    await service.run(dry_run=True)
+    async with site.engine.connect() as conn:
+        assert len(list(await conn.scalars(select(AlertRow.id)))) == 3
+    await service.run(dry_run=False)
+    async with site.engine.connect() as conn:
+        left = set(await conn.scalars(select(AlertRow.id)))
+    assert left == {"old-pending", "new-sent"}
+    await site.engine.dispose()

@@ -92,6 +92,7 @@ def stack_settings(
         "kdf_lanes": TEST_COST.lanes,
         "blur_max_minutes": 0,
         "notifier_poll_seconds": 0.1,
+        "alert_scan_seconds": 0.2,
         "departments": DEPARTMENTS,
         **overrides,
     }
