@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-import storage.models_reporter  # noqa: F401 - registers its tables on Base.metadata
-from storage.models import Base
+from storage.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -13,7 +12,7 @@ if connection is None:
 
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",
 )
 with context.begin_transaction():

@@ -6,7 +6,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from storage.db import alembic_config, downgrade, make_engine, migrate
-from storage.models import Base
+from storage.tables import metadata
 
 
 def _revisions() -> list[str]:
@@ -28,7 +28,7 @@ async def test_stairway_up_down_up(database_url: str) -> None:
         await downgrade(engine, previous)
         await migrate(engine, revision)
         previous = revision
-    assert await _tables(engine) == set(Base.metadata.tables)
+    assert await _tables(engine) == set(metadata.tables)
     await downgrade(engine, "base")
     assert await _tables(engine) == set()
     await engine.dispose()
@@ -48,7 +48,7 @@ async def test_migrations_match_the_models(database_url: str) -> None:
     await migrate(engine)
     async with engine.connect() as conn:
         diff = await conn.run_sync(
-            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+            lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
         )
     await engine.dispose()
     assert diff == []
