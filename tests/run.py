@@ -36,7 +36,12 @@ def main() -> int:
         return 1
     else:
         print("tests: SQLite only — no PostgreSQL found; its test variants will be SKIPPED")
-    code = int(pytest.main(sys.argv[1:]))
+    args = sys.argv[1:]
+    if not any(a.startswith(("-n", "--numprocesses")) or a == "no:xdist" for a in args):
+        # Most tests wait on sockets and subprocesses: two workers halve the wall time even on
+        # one core, and each test has a database of its own, so they cannot collide.
+        args = ["-n", str(max(2, min(4, os.cpu_count() or 1))), *args]
+    code = int(pytest.main(args))
     if not pg:
         print("\nSKIPPED: every PostgreSQL variant (set SPEAKUP_TEST_DATABASE_URL to run them).")
     return code
