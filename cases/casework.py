@@ -191,6 +191,40 @@ class CaseworkService:
             raise NotFound("no such case in your queues")
         return case
 
+    async def _audit(
+        self, uow: UnitOfWork, session: OfficerSession, case: CaseRecord, action: str, detail: str
+    ) -> None:
+        await uow.audit.append(
+            at=self._clock(),
+            officer_id=session.officer_id,
+            action=action,
+            case_reference=case.reference,
+            detail=detail,
+        )
+
+    async def _add_item(
+        self,
+        uow: UnitOfWork,
+        session: OfficerSession,
+        case: CaseRecord,
+        kind: str,
+        item_id: str,
+        text: str,
+    ) -> None:
+        """An officers-only case item, sealed to the case key (public: no private key needed)."""
+        await uow.cases.add_item(
+            ItemRecord(
+                id=item_id,
+                case_id=case.id,
+                position=await uow.cases.next_position(case.id),
+                kind=kind,
+                sealed=keys.seal_item(case.case_public_key, case.id, kind, item_id, text),
+                sealed_for_reporter=None,
+                officer_id=session.officer_id,
+                created_on=self._today(),
+            )
+        )
+
     async def _open_case_key(
         self, uow: UnitOfWork, session: OfficerSession, case: CaseRecord
     ) -> bytes:
@@ -207,13 +241,7 @@ class CaseworkService:
         async with self._uow() as uow:
             case = await self._load(uow, session, reference)
             detail = await self._decrypt(uow, session, case)
-            await uow.audit.append(
-                at=self._clock(),
-                officer_id=session.officer_id,
-                action="case_viewed",
-                case_reference=case.reference,
-                detail="",
-            )
+            await self._audit(uow, session, case, "case_viewed", "")
             await uow.commit()
         return detail
 
@@ -299,12 +327,12 @@ class CaseworkService:
                 fields["not_accepted_reason"] = decision.not_accepted_reason
             await uow.cases.update(case.id, **fields)
             await self._record_event(uow, session, case, target, decision.note, notify=True)
-            await uow.audit.append(
-                at=self._clock(),
-                officer_id=session.officer_id,
-                action="case_triaged",
-                case_reference=case.reference,
-                detail=str(decision.routing or f"not_accepted:{decision.not_accepted_reason}"),
+            await self._audit(
+                uow,
+                session,
+                case,
+                "case_triaged",
+                str(decision.routing or f"not_accepted:{decision.not_accepted_reason}"),
             )
             await uow.commit()
             updated = await uow.cases.by_reference(case.reference)
@@ -329,13 +357,7 @@ class CaseworkService:
             )
             notify = reporter_status(status) != reporter_status(current)
             await self._record_event(uow, session, case, status, note, notify=notify)
-            await uow.audit.append(
-                at=self._clock(),
-                officer_id=session.officer_id,
-                action="status_changed",
-                case_reference=case.reference,
-                detail=f"{current}->{status}",
-            )
+            await self._audit(uow, session, case, "status_changed", f"{current}->{status}")
             await uow.commit()
             updated = await uow.cases.by_reference(case.reference)
         assert updated is not None  # noqa: S101 - just written in this transaction

@@ -18,7 +18,7 @@ from cases.categories import Queue, Routing
 from cases.errors import Conflict, DecryptionError, InvalidInput, NotFound
 from cases.lifecycle import Status
 from cases.officers import OfficerSession
-from cases.ports import CaseRecord, ItemRecord, TransferRecord, UnitOfWork
+from cases.ports import CaseRecord, TransferRecord, UnitOfWork
 from cases.references import new_id
 from cases.roles import Role, require
 from cases.workflow import _text
@@ -121,7 +121,7 @@ class TransferService(CaseworkService):
                 ),
             )
             await uow.transfers.add(record)
-            await self._audit_transfer(uow, session, case, "transfer_requested", record)
+            await self._audit(uow, session, case, "transfer_requested", _audit_detail(record))
             await uow.commit()
         return _view(record, case, "outgoing", today, feedback, None)
 
@@ -140,7 +140,7 @@ class TransferService(CaseworkService):
             routing = Routing.JOINT if len(held) == 2 else Routing(record.to_queue)
             await uow.cases.update(case.id, routing=routing, updated_at=self._clock())
             await uow.transfers.resolve(record.id, TransferStatus.ACCEPTED, self._today(), None)
-            await self._audit_transfer(uow, session, case, "transfer_accepted", record)
+            await self._audit(uow, session, case, "transfer_accepted", _audit_detail(record))
             await uow.commit()
             feedback = _open_feedback(record, queue_private)
             resolved = await uow.transfers.get(record.id)
@@ -157,7 +157,7 @@ class TransferService(CaseworkService):
             item_id = new_id()
             await self._add_item(uow, session, case, DECLINE_KIND, item_id, reason)
             await uow.transfers.resolve(record.id, TransferStatus.DECLINED, self._today(), item_id)
-            await self._audit_transfer(uow, session, case, "transfer_declined", record)
+            await self._audit(uow, session, case, "transfer_declined", _audit_detail(record))
             await uow.commit()
             resolved = await uow.transfers.get(record.id)
         assert resolved is not None  # noqa: S101 - just written
@@ -241,44 +241,9 @@ class TransferService(CaseworkService):
             raise Conflict(f"the transfer was {record.status} already")
         return record, case, queue_private
 
-    async def _add_item(
-        self,
-        uow: UnitOfWork,
-        session: OfficerSession,
-        case: CaseRecord,
-        kind: str,
-        item_id: str,
-        text: str,
-    ) -> None:
-        """An officers-only case item, sealed to the case key (public: no private key needed)."""
-        await uow.cases.add_item(
-            ItemRecord(
-                id=item_id,
-                case_id=case.id,
-                position=await uow.cases.next_position(case.id),
-                kind=kind,
-                sealed=keys.seal_item(case.case_public_key, case.id, kind, item_id, text),
-                sealed_for_reporter=None,
-                officer_id=session.officer_id,
-                created_on=self._today(),
-            )
-        )
 
-    async def _audit_transfer(
-        self,
-        uow: UnitOfWork,
-        session: OfficerSession,
-        case: CaseRecord,
-        action: str,
-        record: TransferRecord,
-    ) -> None:
-        await uow.audit.append(
-            at=self._clock(),
-            officer_id=session.officer_id,
-            action=action,
-            case_reference=case.reference,
-            detail=f"{record.from_queue}->{record.to_queue} by {record.respond_by.isoformat()}",
-        )
+def _audit_detail(record: TransferRecord) -> str:
+    return f"{record.from_queue}->{record.to_queue} by {record.respond_by.isoformat()}"
 
 
 def _overdue(record: TransferRecord, today: dt.date) -> bool:

@@ -14,10 +14,9 @@ from cases.dispositions import Disposition, allowed_for
 from cases.errors import Conflict, InvalidInput
 from cases.lifecycle import Status, check_transition
 from cases.officers import OfficerSession
-from cases.ports import CaseRecord, ItemRecord, UnitOfWork
+from cases.ports import CaseRecord
 from cases.references import new_id
 from cases.roles import CASEWORK_ROLES, Role, require
-from storage.crypto import keys
 
 INTERNAL_NOTE_KIND = "internal_note"
 RECTIFICATION_KIND = "rectification"
@@ -72,17 +71,6 @@ class WorkflowService(CaseworkService):
         from cases.casework import _summary
 
         return _summary(case, self._today())
-
-    async def _audit(
-        self, uow: UnitOfWork, session: OfficerSession, case: CaseRecord, action: str, detail: str
-    ) -> None:
-        await uow.audit.append(
-            at=self._clock(),
-            officer_id=session.officer_id,
-            action=action,
-            case_reference=case.reference,
-            detail=detail,
-        )
 
     async def set_disposition(
         self, session: OfficerSession, reference: str, disposition: Disposition, note: str | None
@@ -204,19 +192,7 @@ class WorkflowService(CaseworkService):
         async with self._uow() as uow:
             case = await self._load(uow, session, reference)
             await self._open_case_key(uow, session, case)
-            item_id = new_id()
-            await uow.cases.add_item(
-                ItemRecord(
-                    id=item_id,
-                    case_id=case.id,
-                    position=await uow.cases.next_position(case.id),
-                    kind=kind,
-                    sealed=keys.seal_item(case.case_public_key, case.id, kind, item_id, text),
-                    sealed_for_reporter=None,
-                    officer_id=session.officer_id,
-                    created_on=self._today(),
-                )
-            )
+            await self._add_item(uow, session, case, kind, new_id(), text)
             await self._audit(uow, session, case, f"{kind}_added", "")
             await uow.commit()
 
