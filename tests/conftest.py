@@ -58,3 +58,15 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         yield url
     finally:
         await _drop_postgres_database(name)
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """An empty PostgreSQL database, for what only PostgreSQL does (SKIP LOCKED)."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL not configured (set SPEAKUP_TEST_DATABASE_URL)")
+    url, name = await _fresh_postgres_database()
+    try:
+        yield url
+    finally:
+        await _drop_postgres_database(name)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
-import pytest
 from sqlalchemy import update
 
 from bot.notifier import NotifierLimits
@@ -14,7 +13,6 @@ from cases.casework import TriageDecision
 from cases.categories import Routing
 from cases.intake import NotifyLevel
 from storage.models import OutboxRow
-from tests.conftest import PG_URL
 from tests.e2e.notify_rig import FAST, notify_rig
 
 
@@ -117,11 +115,8 @@ async def test_500_rows_for_50_chats_stay_within_telegram_limits(database_url: s
         assert elapsed < 22
 
 
-@pytest.mark.skipif(not PG_URL, reason="PostgreSQL not configured")
-async def test_two_workers_on_postgresql_send_every_row_exactly_once(database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("several workers need PostgreSQL (SKIP LOCKED)")
-    async with notify_rig(database_url) as rig:
+async def test_two_workers_on_postgresql_send_every_row_exactly_once(postgres_url: str) -> None:
+    async with notify_rig(postgres_url) as rig:
         chats = list(range(830000, 830050))
         for chat_id in chats:
             case = await rig.reporter_case(chat_id)
