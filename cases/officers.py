@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 
 from cases.errors import AuthenticationFailed, Conflict, DecryptionError, InvalidInput
-from cases.ports import UnitOfWork, UnitOfWorkFactory
+from cases.ports import GrantRecord, OfficerRecord, UnitOfWork, UnitOfWorkFactory
 from cases.runtime import Clock, KdfPool, utcnow
 from cases.throttle import LoginThrottle
 from storage.crypto import keys, officer_auth
 from storage.crypto.primitives import KdfCost
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -109,8 +112,22 @@ class AuthService:
         return AuthenticationFailed("wrong credentials")
 
     async def login(self, username: str, password: str, totp: str | None = None) -> OfficerSession:
-        """An unlocked session, or AuthenticationFailed (same error for every failure)."""
+        """An unlocked session, or AuthenticationFailed (same error for every failure).
+
+        Whatever goes wrong after the throttle check — a wrong password, a wrong code, or an
+        error nobody expected — is the same audited, throttled failure: an exception escaping
+        only once the password was right would tell an attacker the password (an oracle).
+        """
         self.throttle.check(username, self._clock())
+        try:
+            return await self._login(username, password, totp)
+        except AuthenticationFailed:
+            raise await self._fail(username) from None
+        except Exception as exc:
+            log.warning("login failed unexpectedly: %s", type(exc).__name__)
+            raise await self._fail(username) from None
+
+    async def _login(self, username: str, password: str, totp: str | None) -> OfficerSession:
         async with self._uow() as uow:
             await _purge_expired_grants(uow, self._clock())
             officer = await uow.officers.by_username(username)
@@ -120,12 +137,24 @@ class AuthService:
         if officer is None or officer.disabled:
             with contextlib.suppress(AuthenticationFailed):
                 await self._kdf.run(officer_auth.unlock, _DUMMY_ID, self._dummy, password)
-            raise await self._fail(username)
-        try:
-            unlocked = await self._kdf.run(officer_auth.unlock, officer.id, officer.key, password)
-        except AuthenticationFailed:
-            raise await self._fail(username) from None
+            raise AuthenticationFailed("wrong credentials")
+        unlocked = await self._kdf.run(officer_auth.unlock, officer.id, officer.key, password)
         session = OfficerSession(officer.id, officer.username, officer.role)
+        try:
+            return await self._complete(session, officer, unlocked, grants, username, totp)
+        except BaseException:
+            session.wipe()  # keys opened before the failure must not linger
+            raise
+
+    async def _complete(
+        self,
+        session: OfficerSession,
+        officer: OfficerRecord,
+        unlocked: officer_auth.UnlockedOfficer,
+        grants: list[GrantRecord],
+        username: str,
+        totp: str | None,
+    ) -> OfficerSession:
         if officer.totp_wrapped is None:
             session.enrolment_pending = True
             session.totp_key = bytearray(unlocked.totp_key)
@@ -133,7 +162,7 @@ class AuthService:
             secret = officer_auth.open_totp(unlocked.totp_key, officer.id, officer.totp_wrapped)
             step = officer_auth.matched_step(secret, totp or "", self._totp_clock())
             if step is None or not await self._claim_step(officer.id, step):
-                raise await self._fail(username)
+                raise AuthenticationFailed("wrong credentials")
         now = self._clock()
         for grant in grants:
             private = keys.open_queue_key(
@@ -142,13 +171,13 @@ class AuthService:
             session.queue_keys[grant.queue] = bytearray(private)
             if grant.expires_at is not None:
                 session.grant_expiry[grant.queue] = grant.expires_at
-        self.throttle.succeeded(username)
         action = "login_enrolment" if session.enrolment_pending else "login"
         async with self._uow() as uow:
             await uow.audit.append(
                 at=now, officer_id=officer.id, action=action, case_reference=None, detail=""
             )
             await uow.commit()
+        self.throttle.succeeded(username)
         return session
 
     async def _claim_step(self, officer_id: str, step: int) -> bool:

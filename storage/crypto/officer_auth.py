@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import io
+import string
 from dataclasses import dataclass
 
 import pyotp
@@ -88,12 +89,15 @@ def matched_step(secret: str, code: str, at: dt.datetime) -> int | None:
     so a code seen once (over a shoulder, in a proxy log) cannot be used again.
     """
     code = "".join(code.split())
-    if not code.isdigit():
-        return None
     totp = pyotp.TOTP(secret)
+    # ASCII digits of the exact length only: str.isdigit() also accepts Arabic-Indic or
+    # full-width digits, and comparing those would raise instead of failing like a wrong code.
+    if len(code) != totp.digits or not all(c in string.digits for c in code):
+        return None
+    given = code.encode("ascii")
     now = totp.timecode(at)
     for step in (now - 1, now, now + 1):
-        if hmac.compare_digest(totp.generate_otp(step), code):
+        if hmac.compare_digest(totp.generate_otp(step).encode("ascii"), given):
             return step
     return None
 
