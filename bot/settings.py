@@ -49,6 +49,8 @@ class Settings(BaseSettings):
 
     session_idle_minutes: int = 30
     session_absolute_hours: int = 8
+    # How often the admin API wipes expired sessions' keys without waiting for a request.
+    session_sweep_seconds: float = 60.0
 
     notifier_poll_seconds: float = 1.0
     notifier_max_attempts: int = 8
@@ -103,6 +105,10 @@ class Settings(BaseSettings):
     @property
     def session_absolute(self) -> dt.timedelta:
         return dt.timedelta(hours=self.session_absolute_hours)
+
+    @property
+    def session_sweep(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.session_sweep_seconds)
 
     @property
     def blur_max(self) -> dt.timedelta:
