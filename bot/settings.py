@@ -42,7 +42,11 @@ class Settings(BaseSettings):
     kdf_memory_kib: int = 65536
     kdf_iterations: int = 3
     kdf_lanes: int = 1  # see storage.crypto.primitives.argon2id
+    # Argon2 runs at most this many at a time in each of two pools: the bot's (receipts) and the
+    # admin API's (officer passwords), so logins never queue in front of a reporter.
     kdf_concurrency: int = 2
+    # Logins waiting for Argon2 beyond those running; one more is answered 429 at once.
+    login_max_waiting: int = 16
 
     # P8 timing blur: new reports reach officers after 0..blur_max_minutes.
     blur_max_minutes: int = 20

@@ -11,9 +11,16 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import math
 from dataclasses import dataclass, field
 
-from cases.errors import AuthenticationFailed, Conflict, DecryptionError, InvalidInput
+from cases.errors import (
+    AuthenticationFailed,
+    Conflict,
+    DecryptionError,
+    InvalidInput,
+    TooManyAttempts,
+)
 from cases.ports import GrantRecord, OfficerRecord, UnitOfWork, UnitOfWorkFactory
 from cases.runtime import Clock, KdfPool, utcnow
 from cases.throttle import LoginThrottle
@@ -87,9 +94,15 @@ class AuthService:
         clock: Clock = utcnow,
         throttle: LoginThrottle | None = None,
         totp_clock: Clock | None = None,
+        max_waiting_logins: int = 16,
     ) -> None:
         self._uow = uow
         self._kdf = kdf
+        # Logins in progress, and how many may wait beyond those the pool derives at once:
+        # past that a login is refused before any Argon2, so a burst of anonymous attempts
+        # costs this process a bounded queue, not minutes of KDF work.
+        self._logins = 0
+        self._max_logins = kdf.concurrency + max_waiting_logins
         self._cost = cost
         self._clock = clock
         # The time TOTP codes are checked against; tests step it to log in more than once in 30 s.
@@ -119,6 +132,11 @@ class AuthService:
         only once the password was right would tell an attacker the password (an oracle).
         """
         self.throttle.check(username, self._clock())
+        if self._logins >= self._max_logins:
+            # Load shedding, not a wrong credential: neither throttled nor audited.
+            waiting = self._logins - self._kdf.concurrency + 1
+            raise TooManyAttempts(max(1, math.ceil(waiting / self._kdf.concurrency)))
+        self._logins += 1
         try:
             return await self._login(username, password, totp)
         except AuthenticationFailed:
@@ -126,6 +144,8 @@ class AuthService:
         except Exception as exc:
             log.warning("login failed unexpectedly: %s", type(exc).__name__)
             raise await self._fail(username) from None
+        finally:
+            self._logins -= 1
 
     async def _login(self, username: str, password: str, totp: str | None) -> OfficerSession:
         async with self._uow() as uow:
