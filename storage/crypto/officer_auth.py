@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pyotp
 import segno
 
-from cases.errors import AuthenticationFailed
+from cases.errors import AuthenticationFailed, InvalidInput
 from storage.crypto.keys import WrappedOfficerKey
 from storage.crypto.primitives import (
     KdfCost,
@@ -28,6 +28,7 @@ from storage.crypto.primitives import (
     hkdf,
     keypair_from_private,
     mac,
+    new_keypair,
     random_bytes,
 )
 
@@ -63,6 +64,22 @@ def wrap(
     k = _k(password, salt, cost)
     wrapped = aead_encrypt(hkdf(k, "officer-key"), pair.private, officer_id.encode())
     return WrappedOfficerKey(pair.public, salt, mac(k, "verify"), wrapped, cost), hkdf(k, "totp")
+
+
+def activate(
+    officer_id: str, initial: WrappedOfficerKey, password: str, cost: KdfCost
+) -> tuple[WrappedOfficerKey, bytes]:
+    """A NEW keypair wrapped under the officer's own password, and its TOTP wrapping key.
+
+    The placeholder key of a new or reset account is wrapped under a password an administrator
+    chose; it is dropped, never re-wrapped, so nothing that password (or a database dump taken
+    while it was current) opens will ever receive a grant. The initial password is refused as
+    the new one: it would leave the administrator able to open the new key. Two Argon2id runs.
+    """
+    k_initial = _k(password, initial.salt, initial.cost)
+    if hmac.compare_digest(mac(k_initial, "verify"), initial.verifier):
+        raise InvalidInput("choose a password of your own, not the initial one")
+    return wrap(officer_id, new_keypair(), password, cost)
 
 
 def seal_totp(totp_key: bytes, officer_id: str, secret: str) -> bytes:

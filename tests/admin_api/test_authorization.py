@@ -52,7 +52,12 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
     ("PATCH", "/api/v1/officers/nobody", {"disabled": False}, ADMIN),
     ("POST", "/api/v1/officers/nobody/password-reset", {"password": PASSWORD}, ADMIN),
     ("GET", "/api/v1/queues/union/members", None, {"union1"}),
-    ("POST", "/api/v1/queues/union/members", {"username": "nobody"}, {"union1"}),
+    (
+        "POST",
+        "/api/v1/queues/union/members",
+        {"username": "nobody", "fingerprint": "0000-0000-0000-0000-0000"},
+        {"union1"},
+    ),
     ("DELETE", "/api/v1/queues/union/members/nobody", None, {"union1"}),
     ("GET", "/api/v1/audit", None, AUDIT),
     ("GET", "/api/v1/audit/verify", None, AUDIT),

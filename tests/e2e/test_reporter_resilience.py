@@ -66,7 +66,7 @@ async def test_a_draft_in_redis_resumes_after_the_bot_restarts(
             redis_key_prefix=redis_prefix,
             draft_key=base64.b64encode(os.urandom(32)).decode(),
         )
-        await initialise(settings)
+        activated = await initialise(settings)
         r = ScriptedReporter(fake, fake.user(774001, "Xiaoming", language_code="en"), "en")
         async with running(settings, with_bot=True, with_api=False):
             await r.begin_report("integrity", "bribery")
@@ -82,7 +82,8 @@ async def test_a_draft_in_redis_resumes_after_the_bot_restarts(
             await r.say("written after the restart", has_button(r.t("button.done")))
             filed = await r.finish_report(notify=False)
             officer = OfficerClient(app.api_url)
-            await officer.login("triage1", PASSWORD)
+            triage1 = activated["triage1"]
+            await officer.login("triage1", PASSWORD, triage1.secret, triage1.step + 1)
             detail = await officer.case(filed.reference)
             await officer.close()
         assert detail["report"] == "written before the restart\n\nwritten after the restart"
