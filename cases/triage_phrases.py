@@ -12,6 +12,8 @@ Texts are compared in NFKC form, lower-cased, so full-width letters and digits m
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -35,24 +37,22 @@ def fold(text: str) -> str:
 class Text:
     """A report text prepared for phrase matching: folded, cut into sentences.
 
-    Sentences are joined by line breaks, which no phrase matches across, so a one-part phrase
-    is one search of the whole text. Several parts must occur within SENTENCE_WINDOW
-    consecutive sentences; those windows are only built when every part occurs somewhere.
+    Sentences are joined by line breaks, which no phrase matches across, so each part of a
+    phrase is one pass over the whole text; where it matches is then read as sentence numbers.
     """
 
     def __init__(self, text: str, *, folded: bool = False) -> None:
         self.folded = text if folded else fold(text)
         cut = (_SPACES.sub(" ", part).strip() for part in _SENTENCE_END.split(self.folded))
-        self._sentences = [part for part in cut if part]
-        self.joined = "\n".join(self._sentences)
-        self._windows: list[str] | None = None
+        sentences = [part for part in cut if part]
+        self.joined = "\n".join(sentences)
+        self._starts = list(itertools.accumulate((len(s) + 1 for s in sentences[:-1]), initial=0))
 
-    @property
-    def windows(self) -> list[str]:
-        if self._windows is None:
-            s = self._sentences
-            self._windows = ["\n".join(s[i : i + SENTENCE_WINDOW]) for i in range(len(s))]
-        return self._windows
+    def sentences_matching(self, pattern: re.Pattern[str]) -> set[int]:
+        """The numbers of the sentences `pattern` occurs in."""
+        return {
+            bisect.bisect_right(self._starts, m.start()) - 1 for m in pattern.finditer(self.joined)
+        }
 
     def without(self, phrases: tuple[Phrase, ...]) -> Text:
         """This text with every occurrence of `phrases` (one part each) blanked out."""
@@ -89,11 +89,20 @@ class Phrase:
 
     def found_in(self, text: Text) -> bool:
         """Whether the phrase occurs: one part anywhere, several within a sentence window."""
-        if not all(part.search(text.joined) for part in self.parts):
-            return False
         if len(self.parts) == 1:
-            return True
-        return any(all(part.search(span) for part in self.parts) for span in text.windows)
+            return self.parts[0].search(text.joined) is not None
+        where = []
+        for part in self.parts:
+            found = text.sentences_matching(part)
+            if not found:
+                return False
+            where.append(found)
+        # A window of SENTENCE_WINDOW sentences starting at `first` must hold every part.
+        starts = {i - back for i in where[0] for back in range(SENTENCE_WINDOW)}
+        return any(
+            all(any(first <= i < first + SENTENCE_WINDOW for i in found) for found in where)
+            for first in starts
+        )
 
 
 def compile_phrase(raw: str) -> Phrase:

@@ -155,12 +155,13 @@ class TriageEngine:
 
     def suggest(self, text: str, chosen_category: str = OTHER) -> TriageSuggestion:
         prepared = Text(text)
-        urgent = [r for r in self._rules.urgent if r.matches(prepared)]
+        dangers = [(r, r.matches(prepared)) for r in self._rules.urgent]
+        urgent = [r for r, count in dangers if count]
         joint = [r for r in self._rules.joint if r.matches(prepared)]
         implicated = [r for r in self._rules.union_implicated if r.matches(prepared)]
         # An urgent rule naming a category (a gas leak is a safety case) is evidence for it too.
         evidence = [(r, r.matches(prepared)) for r in self._rules.categories]
-        evidence += [(r, r.matches(prepared)) for r in urgent if r.category]
+        evidence += [(r, count) for r, count in dangers if count and r.category]
         scores: dict[str, float] = {}
         for rule, count in evidence:
             if count and rule.category is not None:

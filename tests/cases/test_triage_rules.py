@@ -1,8 +1,10 @@
 """The triage rules engine: suggestions from the packaged rules, and the rules file format.
 
-The rules must generalise, not memorise the sample corpus: they are scored on labelled reports
-written apart from it (`data/triage_heldout.jsonl` before the rules were written,
-`data/triage_extra.jsonl` while they were), and no phrase may exist for one sample report only.
+The rules must generalise, not memorise the sample corpus. Labelled reports written apart from
+it live in `data/`: `triage_heldout` (written before the rules), `triage_extra` (written with
+them), `triage_unseen` (written after a first version, then used to widen the vocabulary) and
+`triage_unseen2` (written after the rules were frozen and scored once: the honest estimate for
+new reports). No rule phrase may exist for one sample report only.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ def _reports(path: Path) -> list[dict[str, object]]:
 HELD_OUT = _reports(DATA / "triage_heldout.jsonl")
 EXTRA = _reports(DATA / "triage_extra.jsonl")
 UNSEEN = _reports(DATA / "triage_unseen.jsonl")
+UNSEEN2 = _reports(DATA / "triage_unseen2.jsonl")
 
 # Things people write that merely look like danger: a false urgent flag skips the arrival-time
 # blur (P8), so each of these must stay calm.
@@ -215,6 +218,14 @@ def test_the_rules_score_on_reports_written_apart_from_the_corpus(name: str) -> 
     assert false_alarms == 0
 
 
+def test_the_rules_do_not_fall_below_their_sealed_score() -> None:
+    # Reports the rules were never shaped on: a floor at the score they got when sealed
+    # (53 %, 1 of 5 urgent; see docs/decisions-issue-3.md), not a target to tune towards.
+    accuracy, _, false_alarms = _score(UNSEEN2)
+    assert accuracy >= 0.5
+    assert false_alarms == 0
+
+
 def _corpus() -> list[dict[str, object]]:
     if not CORPUS.is_file():
         pytest.skip(f"no sample corpus at {CORPUS}; set SPEAKUP_TRIAGE_CORPUS to its path")
@@ -236,7 +247,7 @@ def test_no_phrase_exists_for_one_sample_report() -> None:
     # A phrase that matches exactly one sample report and nothing anyone else wrote was fitted
     # to that sentence; it teaches the rules nothing about the next report.
     corpus = _corpus()
-    elsewhere = [*HELD_OUT, *EXTRA, *UNSEEN, *SENTENCES]
+    elsewhere = [*HELD_OUT, *EXTRA, *UNSEEN, *UNSEEN2, *SENTENCES]
     fitted = [
         f"{rule.id}: {rule.phrases[i].text}"
         for rule in (*RULES.categories, *RULES.joint, *RULES.urgent, *RULES.union_implicated)
@@ -248,7 +259,9 @@ def test_no_phrase_exists_for_one_sample_report() -> None:
 
 def test_the_sentence_lists_are_not_copied_from_the_corpus() -> None:
     corpus = {fold(str(r["text"])).strip() for r in _corpus()}
-    ours = [fold(str(r["text"])).strip() for r in (*HELD_OUT, *EXTRA, *UNSEEN, *SENTENCES)]
+    ours = [
+        fold(str(r["text"])).strip() for r in (*HELD_OUT, *EXTRA, *UNSEEN, *UNSEEN2, *SENTENCES)
+    ]
     assert not corpus.intersection(ours)
 
 
