@@ -4,10 +4,10 @@ urgent recall and false alarms.
     python bench/triage_eval.py [corpus.jsonl ...] [--rules rules.toml] [-v]
 
 Without a corpus argument it reads the shared sample corpus next to the repository
-(`../shared/corpus/dev.jsonl`). `tests/cases/data/triage_heldout.jsonl` is a second,
-held-out set written apart from it. Every report is scored as if the reporter had picked
-"not sure", so the rules alone decide. A report given no queue counts as `reject` (left to
-triage).
+(`../shared/corpus/dev.jsonl`), or the tests' copy of it when the clone stands elsewhere.
+`tests/cases/data/triage_heldout.jsonl` is a second, held-out set written apart from it.
+Every report is scored as if the reporter had picked "not sure", so the rules alone decide.
+A report given no queue counts as `reject` (left to triage).
 """
 
 from __future__ import annotations
@@ -22,7 +22,12 @@ from pathlib import Path
 from cases.triage_rules import TriageEngine, load_rules
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "corpus" / "dev.jsonl"
+SHARED_CORPUS = REPO_ROOT.parent / "shared" / "corpus" / "dev.jsonl"
+DEFAULT_CORPUS = (
+    SHARED_CORPUS
+    if SHARED_CORPUS.is_file()
+    else REPO_ROOT / "tests" / "cases" / "data" / "corpus_dev.jsonl"
+)
 QUEUES = ("union", "discipline", "joint", "reject")
 EXIT_NO_CORPUS = 2
 
