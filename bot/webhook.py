@@ -123,7 +123,7 @@ class WebhookServer:
         """
         self._accepting = False
         if self._in_flight:
-            _, late = await asyncio.wait(self._in_flight, timeout=self._drain_seconds)
+            _, late = await asyncio.wait(set(self._in_flight), timeout=self._drain_seconds)
             for task in late:
                 task.cancel()
             if late:
