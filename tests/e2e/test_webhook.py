@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import logging
 import os
 import secrets
 import time
@@ -26,7 +25,7 @@ from bot.devtools.fake_webhook import SECRET_HEADER
 from bot.devtools.scripted import OfficerClient, ScriptedReporter, has_button, says
 from bot.runner import Running, running
 from bot.settings import Settings
-from tests.e2e.conftest import TOKEN, initialise, stack_settings
+from tests.e2e.conftest import TOKEN, capture_every_log, initialise, stack_settings
 from tests.e2e.test_walking_skeleton import dump_database
 from tests.factories import PASSWORD
 
@@ -99,14 +98,8 @@ async def webhook_rig(
 @pytest.fixture(autouse=True)
 def _capture_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """Every log record of every logger down to DEBUG, for the identity scan."""
-    # caplog.set_level(…, logger=…) would also raise the capture handler's own level and
-    # so drop every INFO line; aiosqlite's chatter is quietened at its logger only.
-    caplog.set_level(logging.DEBUG)
-    quiet = logging.getLogger("aiosqlite")
-    level = quiet.level
-    quiet.setLevel(logging.WARNING)
-    yield
-    quiet.setLevel(level)
+    with capture_every_log(caplog):
+        yield
 
 
 @pytest.fixture
