@@ -166,7 +166,8 @@ async def test_redis_draft_is_hashed_sealed_expiring_and_survives_a_restart(
         assert str(USER).encode() not in name
         assert 0 < await client.ttl(name) <= TTL.total_seconds() + EXPIRY_GRAIN
         # The absolute expiry Redis keeps (and writes to its dump) is a whole window.
-        assert await client.pexpiretime(name) % (EXPIRY_GRAIN * 1000) == 0
+        if int((await client.info("server"))["redis_version"].split(".")[0]) >= 7:
+            assert await client.pexpiretime(name) % (EXPIRY_GRAIN * 1000) == 0
         value = await client.get(name) or b""
         for readable in (b"secret-words", str(USER).encode(), b"ReportFlow", b"exp"):
             assert readable not in value
