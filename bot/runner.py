@@ -52,7 +52,7 @@ from bot.webhook import WebhookServer
 from cases.ratelimit import Limits, RateLimiter
 from cases.retention import RetentionService
 from handlers.i18n import CatalogI18n
-from handlers.report_files import AttachmentLimits
+from handlers.report_files import AttachmentLimits, CleaningPool
 from storage.db import migrate
 
 log = logging.getLogger(__name__)
@@ -175,6 +175,8 @@ async def start(settings: Settings, *, with_bot: bool, with_api: bool) -> Runnin
                 settings.attachments_per_report,
                 settings.attachments_total_mb,
             ),
+            cleaning=CleaningPool(settings.cleaning_concurrency),
+            draft_ttl=settings.draft_ttl,
             alert_links=alert_link_service(storage, settings),
             ledger=ledger,
             isolation=isolation,

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cases.deadlines import DeadlinePolicy
@@ -205,6 +205,8 @@ class Settings(BaseSettings):
     attachments_per_report: int = 10
     # All attachments of one report together (each file is also capped by attachment_max_mb).
     attachments_total_mb: int = 50
+    # Files cleaned at the same time (each may be a 50-megapixel photo held in memory).
+    cleaning_concurrency: int = Field(default=2, ge=1)
     reports_per_chat_per_day: int = 5
     wrong_receipts_per_chat_per_hour: int = 5
     receipt_checks_per_minute: int = 60

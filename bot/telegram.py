@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,7 +23,7 @@ from cases.intake import IntakeService
 from cases.ratelimit import Limits, RateLimiter
 from handlers import build_router
 from handlers.i18n import CatalogI18n, ChatLocaleMiddleware
-from handlers.report_files import AttachmentLimits
+from handlers.report_files import AttachmentLimits, CleaningPool
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,8 @@ def build_dispatcher(
     departments: list[str] | None = None,
     limiter: RateLimiter | None = None,
     attachment_limits: AttachmentLimits | None = None,
+    cleaning: CleaningPool | None = None,
+    draft_ttl: dt.timedelta = dt.timedelta(hours=2),
     alert_links: AlertLinkService | None = None,
     ledger: UpdateLedger | None = None,
     isolation: BaseEventIsolation | None = None,
@@ -84,6 +87,8 @@ def build_dispatcher(
     dispatcher["followup"] = ReporterFollowUp(intake)
     dispatcher["limiter"] = limiter or RateLimiter(Limits())
     dispatcher["attachment_limits"] = attachment_limits or AttachmentLimits()
+    dispatcher["cleaning"] = cleaning or CleaningPool()
+    dispatcher["draft_ttl"] = draft_ttl  # told to the reporter; the storage enforces it
     dispatcher["alert_links"] = alert_links
     dispatcher.update.outer_middleware(DeduplicateUpdates(ledger or MemoryUpdateLedger()))
     ChatLocaleMiddleware(i18n).setup(dispatcher)
