@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 
 from bot.devtools.fake_bot_api import FakeBotAPI
-from bot.devtools.scripted import OfficerClient, ScriptedReporter, has_button, says
+from bot.devtools.scripted import ScriptedReporter, has_button, says
 from bot.runner import running
 from tests.cases.test_cleaning import jpeg_with_gps
-from tests.e2e.conftest import Stack, initialise, stack_settings
-from tests.factories import PASSWORD
+from tests.e2e.conftest import Stack, initialise, log_in, stack_settings
 
 LANGS = ["zh-hans", "en"]
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -81,9 +80,7 @@ async def test_a_draft_in_redis_resumes_after_the_bot_restarts(
             assert app.api_url is not None
             await r.say("written after the restart", has_button(r.t("button.done")))
             filed = await r.finish_report(notify=False)
-            officer = OfficerClient(app.api_url)
-            triage1 = activated["triage1"]
-            await officer.login("triage1", PASSWORD, triage1.secret, triage1.step + 1)
+            officer = await log_in(app.api_url, "triage1", activated)
             detail = await officer.case(filed.reference)
             await officer.close()
         assert detail["report"] == "written before the restart\n\nwritten after the restart"
@@ -155,24 +152,6 @@ async def test_editing_a_submitted_message_is_explained_and_changes_nothing(
     triage = await stack.officer("triage1")
     assert (await triage.case(filed.reference))["report"] == "what I first wrote"
     await triage.close()
-
-
-async def test_the_sixth_report_of_a_day_is_refused(stack: Stack) -> None:
-    r = stack.reporter(774004, language_code="en")
-    for number in range(5):
-        await r.file_report(None, "other", [f"report number {number}"], notify=False)
-    await r.begin_report(None, "other")
-    await r.say("one too many", has_button(r.t("button.done")))
-    await r.tap("button.done", has_button(r.t("button.confirm")))
-    await r.tap("button.confirm", has_button(r.t("button.saved")))
-    refused = await r.tap("button.saved", says(r.t("rate.reports")[:20]))
-    assert refused.text == r.t("rate.reports")
-    triage = await stack.officer("triage1")
-    assert len(await triage.cases()) == 5
-    await triage.close()
-    # Another chat is not affected by this one's count.
-    other = stack.reporter(774005, language_code="en")
-    await other.file_report(None, "other", ["a different chat"], notify=False)
 
 
 @pytest.mark.parametrize("language", LANGS)
