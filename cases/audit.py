@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from cases.officers import OfficerSession
-from cases.ports import AuditEntry, UnitOfWorkFactory
+from cases.ports import AuditEntry, UnitOfWork, UnitOfWorkFactory
 from cases.references import ALPHABET, normalize_reference
 from cases.roles import Role, require
 from cases.runtime import Clock, utcnow
@@ -39,24 +39,25 @@ def probed_reference(text: str) -> str | None:
 
 
 async def record_denied(
-    uow_factory: UnitOfWorkFactory, at: dt.datetime, session: OfficerSession, reference: str
+    uow: UnitOfWork, at: dt.datetime, session: OfficerSession, reference: str
 ) -> None:
     """`case_denied`: an officer asked for a case their queues do not hold (or none at all).
 
     The API answers 404 either way; this row lets an auditor see an officer probing another
     queue's cases. It carries the reference asked for and nothing else — no word on whether
-    such a case exists. Its own transaction: the caller's rolls back with the NotFound, and
-    runs before any write of its own, so it holds no lock this one waits for.
+    such a case exists. The caller is about to refuse, so whatever its transaction did is
+    rolled back first and the row is committed alone, on the connection the caller already
+    holds (a second one per refusal could exhaust the pool under a burst of probes).
     """
-    async with uow_factory() as uow:
-        await uow.audit.append(
-            at=at,
-            officer_id=session.officer_id,
-            action="case_denied",
-            case_reference=probed_reference(reference),
-            detail="",
-        )
-        await uow.commit()
+    await uow.rollback()
+    await uow.audit.append(
+        at=at,
+        officer_id=session.officer_id,
+        action="case_denied",
+        case_reference=probed_reference(reference),
+        detail="",
+    )
+    await uow.commit()
 
 
 class AuditService:

@@ -199,7 +199,7 @@ class CaseworkService:
             or case.visible_after > self._clock()
             or not set(case.holders) & set(session.queue_keys)
         ):
-            await record_denied(self._uow, self._clock(), session, reference)
+            await record_denied(uow, self._clock(), session, reference)
             raise NotFound("no such case in your queues")
         return case
 

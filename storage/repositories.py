@@ -509,3 +509,7 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         await self._session.commit()
+
+    async def rollback(self) -> None:
+        """Drop what this transaction wrote; the unit of work stays usable for a new one."""
+        await self._session.rollback()

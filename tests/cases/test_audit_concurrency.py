@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from cases.casework import TriageDecision
 from cases.categories import Routing
+from cases.errors import NotFound
 from cases.stats import StatsService
 from storage.models import AuditRow
 from tests.cases.audit_writer import append
@@ -56,6 +57,28 @@ async def test_racing_views_and_logins_keep_one_chain(database_url: str) -> None
     assert await _rows(site) == before + len(calls)
     verification = await site.audit.verify()
     assert verification.ok, verification
+    await site.engine.dispose()
+
+
+async def test_many_refused_lookups_at_once_are_all_recorded(database_url: str) -> None:
+    # Given a union officer probing a discipline case from more requests than the connection
+    # pool holds (each refusal writes its own audit row)...
+    site = await build_site(database_url)
+    _, submitted = await site.file_report()
+    triage = await site.login("triage1")
+    await site.casework.triage(triage, submitted.reference, TriageDecision(Routing.DISCIPLINE))
+    union = await site.login("union1")
+    probes = [site.casework.open_case(union, submitted.reference) for _ in range(3 * ROUNDS)]
+    results = await asyncio.wait_for(asyncio.gather(*probes, return_exceptions=True), 25)
+
+    # ...then each is a plain NotFound, each left a case_denied row, and the chain holds.
+    assert {type(r) for r in results} == {NotFound}
+    async with site.engine.connect() as conn:
+        denied = await conn.scalar(
+            select(func.count()).select_from(AuditRow).where(AuditRow.action == "case_denied")
+        )
+    assert denied == len(probes)
+    assert (await site.audit.verify()).ok
     await site.engine.dispose()
 
 
