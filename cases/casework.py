@@ -161,8 +161,6 @@ class CaseworkService:
         """Cases held by the officer's queues (or one of them), newest first. No decryption."""
         require(session.role, CASEWORK_ROLES)
         queues = tuple(q for q in session.queue_keys if queue is None or q == queue)
-        if not queues:
-            return []
         today = self._today()
         query = CaseFilter(
             queues,
@@ -178,8 +176,10 @@ class CaseworkService:
             sort=sort,
         )
         async with self._uow() as uow:
-            rows = [_summary(c, today) for c in await uow.cases.search(query)]
-            # Metadata only, but still a view of which cases exist (DESIGN P6).
+            found = await uow.cases.search(query) if queues else []
+            rows = [_summary(c, today) for c in found]
+            # Metadata only, but still a view of which cases exist (DESIGN P6); audited even
+            # when the filter names a queue the officer does not hold.
             await uow.audit.append(
                 at=self._clock(),
                 officer_id=session.officer_id,

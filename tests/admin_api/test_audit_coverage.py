@@ -51,6 +51,7 @@ async def test_listings_probes_and_log_reads_are_audited(api: Api) -> None:
     overseer = api.bearer(await api.token("overseer1"))
     calls = [
         (union, "/api/v1/cases", Row("union1", "cases_listed", None, "0 rows")),
+        (union, "/api/v1/cases?queue=discipline", Row("union1", "cases_listed", None, "0 rows")),
         # A union officer probing a discipline case: 404 like any unknown case, but recorded
         # with the reference asked for — the same row whether or not the case exists.
         (
