@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from admin_api import errors
+from admin_api.deps import refuse_nul_characters
 from admin_api.routers import (
     alerts,
     attachments,
@@ -38,7 +39,7 @@ def create_app(
     app.state.services = services
     app.state.sessions = SessionStore(session_idle, session_absolute)
     errors.install(app)
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul_characters)])
     api.include_router(auth.router)
     api.include_router(cases.router)
     api.include_router(attachments.router)

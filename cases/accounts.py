@@ -80,6 +80,8 @@ class AccountService:
                         tuple(sorted(g.queue for g in grants)),
                     )
                 )
+            await self._audit(uow, session, "officers_listed", f"{len(views)} rows")
+            await uow.commit()
         return views
 
     async def create(

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from cases.attachments import ATTACHMENT_KIND, describe, open_attachment
+from cases.audit import record_denied
 from cases.categories import CATEGORIES, NotAcceptedReason, Queue, Routing, Severity
 from cases.deadlines import DeadlinePolicy, Deadlines
 from cases.errors import DecryptionError, InvalidInput, NotFound
@@ -160,8 +161,6 @@ class CaseworkService:
         """Cases held by the officer's queues (or one of them), newest first. No decryption."""
         require(session.role, CASEWORK_ROLES)
         queues = tuple(q for q in session.queue_keys if queue is None or q == queue)
-        if not queues:
-            return []
         today = self._today()
         query = CaseFilter(
             queues,
@@ -177,7 +176,19 @@ class CaseworkService:
             sort=sort,
         )
         async with self._uow() as uow:
-            return [_summary(c, today) for c in await uow.cases.search(query)]
+            found = await uow.cases.search(query) if queues else []
+            rows = [_summary(c, today) for c in found]
+            # Metadata only, but still a view of which cases exist (DESIGN P6); audited even
+            # when the filter names a queue the officer does not hold.
+            await uow.audit.append(
+                at=self._clock(),
+                officer_id=session.officer_id,
+                action="cases_listed",
+                case_reference=None,
+                detail=f"{len(rows)} rows",
+            )
+            await uow.commit()
+        return rows
 
     async def _load(self, uow: UnitOfWork, session: OfficerSession, reference: str) -> CaseRecord:
         case = await uow.cases.by_reference(normalize_reference(reference))
@@ -188,6 +199,7 @@ class CaseworkService:
             or case.visible_after > self._clock()
             or not set(case.holders) & set(session.queue_keys)
         ):
+            await record_denied(uow, self._clock(), session, reference)
             raise NotFound("no such case in your queues")
         return case
 
