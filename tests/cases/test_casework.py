@@ -428,3 +428,33 @@ async def test_a_disposition_note_is_internal_unless_made_reporter_visible(
     assert view.history[-1].note == "工会将组织协调"
     await site.engine.dispose()
 
+
+async def test_opting_in_again_clears_reporter_unreachable(database_url: str) -> None:
+    site = await build_site(database_url)
+    _, submitted = await site.file_report()
+
+    async def opt(level: NotifyLevel) -> None:
+        await site.intake.set_notifications(
+            submitted.case_id,
+            level,
+            chat_id=4712,
+            language="en",
+            reporter_seed=submitted.reporter_seed,
+        )
+
+    await opt(NotifyLevel.FULL)
+    await site.casework.triage(
+        await site.login("triage1"), submitted.reference, TriageDecision(routing=Routing.UNION)
+    )
+    [note] = await site.notifications.claim()
+    await site.notifications.unreachable(note.row_id, submitted.case_id)  # the chat blocked us
+    union = await site.login("union1")
+    [row] = await site.casework.list_cases(union)
+    assert row.reporter_unreachable
+    # Opting out keeps the flag: there is still nobody to tell.
+    await opt(NotifyLevel.OFF)
+    assert (await site.casework.list_cases(union))[0].reporter_unreachable
+    await opt(NotifyLevel.STATUS_ONLY)
+    [row] = await site.casework.list_cases(union)
+    assert not row.reporter_unreachable
+    await site.engine.dispose()
