@@ -60,6 +60,7 @@ class _Change:
 
 
 def _differing(case: CaseRecord, changes: dict[str, object]) -> dict[str, object]:
+    """The changes that change something (a message alone writes no case field)."""
     return {k: v for k, v in changes.items() if getattr(case, k) != v}
 
 
