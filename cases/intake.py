@@ -276,11 +276,16 @@ class IntakeService:
     async def set_notifications(
         self, case_id: str, level: str, *, chat_id: int, language: str, reporter_seed: bytes
     ) -> None:
-        """Store, replace or delete the notify link for a case."""
+        """Store, replace or delete the notify link for a case.
+
+        Opting in again also clears `reporter_unreachable`: the chat that was gone is back (or
+        is another one), so officers should no longer read the case as unreachable.
+        """
         async with self._uow() as uow:
             if level == NotifyLevel.OFF:
                 await uow.outbox.delete_link(case_id)
             else:
+                await uow.cases.update(case_id, reporter_unreachable=False)
                 # Status-only links hold no reporter seed: the bot could not open officer
                 # messages for that chat even if asked.
                 seed = reporter_seed if level == NotifyLevel.FULL else None
