@@ -11,6 +11,7 @@ changes run on sessions of their own.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -102,7 +103,10 @@ ROUTES: list[Route] = [
     Route(
         "POST",
         f"{C}/rectification",
-        {"owner_unit": "x", "due_on": "2099-01-01"},
+        {
+            "owner_unit": "x",
+            "due_on": (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=60)).isoformat(),
+        },
         casework(TRIAGE_ONLY_RECEIVED, OK),
         "own",
         "in_progress",
@@ -131,7 +135,14 @@ ROUTES: list[Route] = [
         "own",
         "closed",
     ),
-    Route("POST", f"{C}/extension", {"text": "x"}, casework(OK, OK), "own", "in_progress"),
+    Route(
+        "POST",
+        f"{C}/extension",
+        {"text": "x"},
+        casework(Expect(409, "an extension needs a case under handling, not received"), OK),
+        "own",
+        "in_progress",
+    ),
     Route("POST", f"{C}/messages", {"text": "x"}, casework(OK, OK), "own"),
     Route("POST", f"{C}/notes", {"text": "x"}, casework(NO_CONTENT, NO_CONTENT), "own"),
     Route("GET", f"{C}/attachments", None, casework(OK, OK), "own+attachment"),
