@@ -1,16 +1,27 @@
-"""Process runners: the bot (polling + notifier), the admin API, or both in one process."""
+"""Process runners: the bot (polling or webhook, + notifier), the admin API, or both in one process.
+
+The bot receives updates by webhook when `SPEAKUP_WEBHOOK_URL` is set and by polling otherwise;
+with `SPEAKUP_REDIS_URL` the update ledger and the per-chat isolation locks live in Redis so
+several bot processes can share one webhook.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import uvicorn
 from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisEventIsolation
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
 from admin_api.app import create_app
 from bot.alert_channel import AlertChannel
@@ -30,10 +41,18 @@ from bot.draft_storage import build_storage
 from bot.notifier import Notifier
 from bot.settings import Settings
 from bot.telegram import build_bot, build_dispatcher
+from bot.updates import (
+    KeyedHashKeyBuilder,
+    MemoryUpdateLedger,
+    RedisUpdateLedger,
+    UpdateLedger,
+    isolation_key,
+)
+from bot.webhook import WebhookServer
 from cases.ratelimit import Limits, RateLimiter
 from cases.retention import RetentionService
 from handlers.i18n import CatalogI18n
-from handlers.report_files import AttachmentLimits
+from handlers.report_files import AttachmentLimits, CleaningPool
 from storage.db import migrate
 
 log = logging.getLogger(__name__)
@@ -51,6 +70,8 @@ class Running:
     tasks: list[asyncio.Task[None]]
     stop: asyncio.Event
     server: uvicorn.Server | None
+    webhook: WebhookServer | None = None
+    redis: Redis | None = None
 
 
 async def _daily(retention: RetentionService, interval: float, stop: asyncio.Event) -> None:
@@ -69,6 +90,55 @@ async def _serve(server: uvicorn.Server) -> None:
     await server.serve()
 
 
+def _update_guards(settings: Settings) -> tuple[UpdateLedger, BaseEventIsolation, Redis | None]:
+    """The update ledger and event isolation: in Redis when configured, else in memory."""
+    if not settings.redis_url:
+        return MemoryUpdateLedger(), SimpleEventIsolation(), None
+    redis = Redis.from_url(settings.redis_url)
+    draft_key = settings.draft_key_bytes()
+    if draft_key is None:
+        # Drafts cannot move between processes either; one process is all this supports.
+        log.warning("SPEAKUP_REDIS_URL without SPEAKUP_DRAFT_KEY: chats are isolated per process")
+    builder = KeyedHashKeyBuilder(
+        isolation_key(draft_key or os.urandom(32)), f"{settings.redis_key_prefix}:isolation"
+    )
+    ledger = RedisUpdateLedger(redis, settings.redis_key_prefix)
+    return ledger, RedisEventIsolation(redis, key_builder=builder), redis
+
+
+async def _receive_updates(
+    settings: Settings, bot: Bot, dispatcher: Dispatcher, ledger: UpdateLedger
+) -> tuple[WebhookServer | None, asyncio.Task[None] | None]:
+    """Serve the webhook when a URL is configured, else start polling."""
+    if not settings.webhook_url:
+        await bot.delete_webhook(drop_pending_updates=False)
+        polling = dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
+        return None, asyncio.create_task(polling, name="polling")
+    # In demo and test a secret may be left out; this process then makes its own.
+    secret = settings.webhook_secret.get_secret_value() or secrets.token_urlsafe(32)
+    webhook = WebhookServer(
+        bot,
+        dispatcher,
+        ledger,
+        secret=secret,
+        path=settings.webhook_route,
+        host=settings.webhook_host,
+        port=settings.webhook_port,
+        max_in_flight=settings.webhook_max_in_flight,
+        drain_seconds=settings.webhook_drain_seconds,
+    )
+    await webhook.start()
+    try:
+        await webhook.register(
+            settings.webhook_url, max_connections=settings.webhook_max_connections
+        )
+    except BaseException:
+        await webhook.stop()
+        raise
+    log.info("webhook: serving %s", settings.webhook_route)
+    return webhook, None
+
+
 async def start(settings: Settings, *, with_bot: bool, with_api: bool) -> Running:
     """Migrate, then launch the requested parts as tasks. Returns once the API accepts requests."""
     storage = Storage(settings)
@@ -76,12 +146,13 @@ async def start(settings: Settings, *, with_bot: bool, with_api: bool) -> Runnin
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
     bot = dispatcher = None
-    app = server = None
+    app = server = webhook = redis = None
     api_url = None
     if with_bot:
         services = bot_services(storage, settings)
         i18n = CatalogI18n()
         bot = build_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
+        ledger, isolation, redis = _update_guards(settings)
         dispatcher = build_dispatcher(
             services.intake,
             i18n,
@@ -104,7 +175,11 @@ async def start(settings: Settings, *, with_bot: bool, with_api: bool) -> Runnin
                 settings.attachments_per_report,
                 settings.attachments_total_mb,
             ),
+            cleaning=CleaningPool(settings.cleaning_concurrency),
+            draft_ttl=settings.draft_ttl,
             alert_links=alert_link_service(storage, settings),
+            ledger=ledger,
+            isolation=isolation,
         )
         notifier = Notifier(
             bot,
@@ -114,13 +189,9 @@ async def start(settings: Settings, *, with_bot: bool, with_api: bool) -> Runnin
             ],
             notifier_limits(settings),
         )
-        await bot.delete_webhook(drop_pending_updates=False)
-        tasks.append(
-            asyncio.create_task(
-                dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False),
-                name="polling",
-            )
-        )
+        webhook, polling = await _receive_updates(settings, bot, dispatcher, ledger)
+        if polling is not None:
+            tasks.append(polling)
         tasks.append(asyncio.create_task(notifier.run(stop), name="notifier"))
         retention = retention_service(storage, settings)
         interval = settings.retention_interval_hours * 3600
@@ -151,13 +222,18 @@ async def start(settings: Settings, *, with_bot: bool, with_api: bool) -> Runnin
         # Port 0 asks the OS for a free port; report the one actually bound.
         port = server.servers[0].sockets[0].getsockname()[1]
         api_url = f"http://{settings.api_host}:{port}"
-    return Running(storage, bot, dispatcher, app, api_url, tasks, stop, server)
+    return Running(
+        storage, bot, dispatcher, app, api_url, tasks, stop, server, webhook=webhook, redis=redis
+    )
 
 
 async def shutdown(running: Running) -> None:
     """Stop everything `start` launched and release connections."""
     running.stop.set()
-    if running.dispatcher is not None:
+    if running.webhook is not None:
+        # The webhook stays registered with Telegram: see WebhookServer.stop.
+        await running.webhook.stop()
+    elif running.dispatcher is not None:
         with contextlib.suppress(RuntimeError):
             await running.dispatcher.stop_polling()
     if running.server is not None:
@@ -169,6 +245,8 @@ async def shutdown(running: Running) -> None:
             await asyncio.wait_for(task, timeout=10)
     if running.bot is not None:
         await running.bot.session.close()
+    if running.redis is not None:
+        await running.redis.aclose()
     await running.storage.close()
 
 

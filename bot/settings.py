@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cases.deadlines import DeadlinePolicy
 from storage.crypto.primitives import KdfCost
 
 PLACEHOLDER = "change-me"
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_WEBHOOK_SECRET_MIN = 32
 
 
 class Settings(BaseSettings):
@@ -138,6 +142,56 @@ class Settings(BaseSettings):
             )
         return key
 
+    # ------------------------------------------------------------ webhook (DESIGN §8, §9)
+    # With a public URL the bot process serves Telegram's webhook instead of polling; several
+    # bot processes may then sit behind one load balancer (share SPEAKUP_REDIS_URL and
+    # SPEAKUP_DRAFT_KEY). Telegram wants HTTPS: terminate TLS in the proxy in front.
+    webhook_url: str = ""
+    # The route this process serves; empty: the URL's path (set it when the proxy rewrites).
+    webhook_path: str = ""
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8081
+    # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token; 1-256 of A-Z a-z 0-9 _ -
+    # (`openssl rand -hex 32`). Never part of the URL: paths end up in access logs.
+    webhook_secret: SecretStr = SecretStr("")
+    webhook_max_connections: int = 40  # Telegram's parallel deliveries, 1-100
+    # Updates accepted but not yet processed; above it Telegram is told to retry later.
+    webhook_max_in_flight: int = 200
+    # On shutdown, how long updates already accepted may take to finish.
+    webhook_drain_seconds: float = 10.0
+
+    @model_validator(mode="after")
+    def _webhook_is_safe(self) -> Settings:
+        if not self.webhook_url:
+            return self
+        url = urlsplit(self.webhook_url)
+        if url.query or url.fragment or url.username or url.password or not url.hostname:
+            raise ValueError("SPEAKUP_WEBHOOK_URL must be scheme://host[:port]/path, nothing else")
+        if not self.webhook_route.startswith("/"):
+            raise ValueError("SPEAKUP_WEBHOOK_PATH must start with /")
+        secret = self.webhook_secret.get_secret_value()
+        if secret and not _WEBHOOK_SECRET.fullmatch(secret):
+            raise ValueError("SPEAKUP_WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        token = self.bot_token.get_secret_value()
+        for secret_value in (secret, token):
+            if secret_value and secret_value in self.webhook_url + self.webhook_route:
+                raise ValueError("the webhook URL and path must not contain a secret")
+        if self.environment in ("demo", "test"):
+            return self  # loopback; a missing secret gets a random one per process
+        if url.scheme != "https":
+            raise ValueError("SPEAKUP_WEBHOOK_URL must be https:// (Telegram requires it)")
+        if not secret or secret == PLACEHOLDER or len(secret) < _WEBHOOK_SECRET_MIN:
+            raise ValueError(
+                f"SPEAKUP_WEBHOOK_SECRET must be set to at least {_WEBHOOK_SECRET_MIN} random "
+                "characters when SPEAKUP_WEBHOOK_URL is set (`openssl rand -hex 32`)"
+            )
+        return self
+
+    @property
+    def webhook_route(self) -> str:
+        """The path this process serves the webhook on."""
+        return self.webhook_path or urlsplit(self.webhook_url).path or "/"
+
     # ------------------------------------------------------------ reporter conversation
     # Departments offered in the report (JSON list in the environment); "prefer not to say"
     # is always offered first and needs no entry here.
@@ -151,6 +205,8 @@ class Settings(BaseSettings):
     attachments_per_report: int = 10
     # All attachments of one report together (each file is also capped by attachment_max_mb).
     attachments_total_mb: int = 50
+    # Files cleaned at the same time (each may be a 50-megapixel photo held in memory).
+    cleaning_concurrency: int = Field(default=2, ge=1)
     reports_per_chat_per_day: int = 5
     wrong_receipts_per_chat_per_hour: int = 5
     receipt_checks_per_minute: int = 60

@@ -28,7 +28,7 @@ from cases.ports import (
 from cases.references import new_id, new_reference
 from cases.runtime import Clock, KdfPool, utcnow
 from cases.status_view import StatusView, read_status
-from cases.triage_rules import TriageEngine, TriageSuggestion
+from cases.triage_rules import TriageEngine, TriageSuggestion, respecting_recusal
 from storage.crypto import keys
 from storage.crypto.notify import NotifyTarget, seal_link
 from storage.crypto.primitives import new_keypair
@@ -251,7 +251,10 @@ class IntakeService:
     def _suggest(self, draft: Draft) -> TriageSuggestion:
         if self._triage is None:
             return TriageSuggestion(None, None, urgent=False, rules=())
-        return self._triage.suggest(draft.text, draft.category or OTHER)
+        suggestion = self._triage.suggest(draft.text, draft.category or OTHER)
+        # The reporter's recusal answer outranks the rules: never suggest the queue they said
+        # is implicated (triage would refuse it anyway).
+        return respecting_recusal(suggestion, draft.involves_handler, draft.handler_route)
 
     async def set_notifications(
         self, case_id: str, level: str, *, chat_id: int, language: str, reporter_seed: bytes

@@ -47,6 +47,11 @@ class RateLimiter:
         digest = hmac.new(self._key, f"{kind}:{chat_id}".encode(), hashlib.sha256).hexdigest()
         return f"{kind}:{window}:{digest[:32]}"
 
+    def report_possible(self, chat_id: int) -> bool:
+        """Whether the chat may still file a report today; counts nothing."""
+        self._rotate()
+        return self._counts[self._tag("report", chat_id, "day")] < self._limits.reports_per_day
+
     def report_allowed(self, chat_id: int) -> bool:
         """Count one committed report for the chat; False when the daily cap is reached."""
         self._rotate()

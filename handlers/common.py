@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from enum import StrEnum
 
@@ -30,12 +31,20 @@ class Action(StrEnum):
     MENU = "menu"
     REPLY = "reply"
     NOTIFY = "notify"
+    KEEP = "keep"
+    START = "start"
 
 
 class Nav(CallbackData, prefix="n1"):
     """A navigation button. Labels never go into callback data (64-byte limit, Chinese text)."""
 
     action: Action
+
+
+class Discard(CallbackData, prefix="x1"):
+    """Discard the draft in progress, then do `then` (new report, status, start, menu)."""
+
+    then: Action
 
 
 class PickGroup(CallbackData, prefix="g1"):
@@ -98,6 +107,16 @@ def back_cancel_row() -> list[InlineKeyboardButton]:
 
 def cancel_row() -> list[InlineKeyboardButton]:
     return [button(_("button.cancel"), Nav(action=Action.CANCEL))]
+
+
+def duration_text(span: dt.timedelta) -> str:
+    """A draft's lifetime in words: "2 hours", or minutes when it is not whole hours."""
+    minutes = int(span.total_seconds() // 60)
+    if minutes == 60:
+        return _("duration.hour")
+    if minutes and minutes % 60 == 0:
+        return _("duration.hours").format(count=minutes // 60)
+    return _("duration.minutes").format(count=minutes)
 
 
 def utf16_len(text: str) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Router
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent, Message
 from aiogram.utils.i18n import gettext as _
@@ -12,6 +13,15 @@ from aiogram.utils.i18n import gettext as _
 from cases.errors import SpeakUpError
 
 log = logging.getLogger(__name__)
+
+
+async def not_modified(event: ErrorEvent) -> None:
+    """An edit to the content a message already has: a double tap, nothing went wrong.
+
+    Telegram refuses such an edit ("message is not modified"). The screen already shows what
+    was asked for; handlers answer a button press before editing, so nothing is left to do.
+    """
+    log.debug("edit to identical content ignored")
 
 
 async def on_error(event: ErrorEvent) -> None:
@@ -33,5 +43,10 @@ async def on_error(event: ErrorEvent) -> None:
 def build() -> Router:
     """The error router; include first."""
     router = Router(name="errors")
+    router.error.register(
+        not_modified,
+        ExceptionTypeFilter(TelegramBadRequest),
+        F.exception.message.contains("message is not modified"),
+    )
     router.error.register(on_error, ExceptionTypeFilter(Exception))
     return router

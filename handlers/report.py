@@ -6,12 +6,12 @@ The second half (writing, review, receipt, commit, notifications) is in `report_
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.i18n import gettext as _
 
-from cases.categories import CATEGORIES, GROUPS, OTHER, group_by_code
+from cases.categories import CATEGORIES, group_by_code
 from cases.intake import HandlerRoute, InvolvedHandler
 from handlers.common import (
     Action,
@@ -21,22 +21,18 @@ from handlers.common import (
     PickGroup,
     PickHandler,
     PickRoute,
-    back_cancel_row,
-    button,
     keyboard,
     menu_keyboard,
 )
+from handlers.report_steps import (
+    category_rows,
+    department_rows,
+    group_rows,
+    handler_rows,
+    route_rows,
+)
 from handlers.report_writing import show_writing
-from handlers.states import ReportFlow, load, reset, save
-
-NO_HANDLER = "none"
-
-
-def _group_rows() -> list[list[InlineKeyboardButton]]:
-    rows = [[button(_(f"group.{g.code}"), PickGroup(code=g.code))] for g in GROUPS]
-    rows.append([button(_("category.not_sure"), PickCategory(code=OTHER))])
-    rows.append(back_cancel_row())
-    return rows
+from handlers.states import ReportFlow, discard, load, save
 
 
 async def _show(message: Message, text: str, rows: list[list[InlineKeyboardButton]]) -> None:
@@ -44,12 +40,17 @@ async def _show(message: Message, text: str, rows: list[list[InlineKeyboardButto
     await message.edit_text(text, reply_markup=keyboard(*rows))
 
 
-async def start_report(query: CallbackQuery, state: FSMContext) -> None:
-    await query.answer()
-    await reset(state)
+async def open_report(message: Message, state: FSMContext, bot: Bot) -> None:
+    """A fresh report at its first step (anything shown of an earlier draft is removed)."""
+    await discard(state, bot, message.chat.id)
     await state.set_state(ReportFlow.group)
+    await message.answer(_("report.choose_group"), reply_markup=keyboard(*group_rows()))
+
+
+async def start_report(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
+    await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(_("report.choose_group"), reply_markup=keyboard(*_group_rows()))
+        await open_report(query.message, state, bot)
 
 
 async def pick_group(query: CallbackQuery, callback_data: PickGroup, state: FSMContext) -> None:
@@ -57,20 +58,26 @@ async def pick_group(query: CallbackQuery, callback_data: PickGroup, state: FSMC
     group = group_by_code(callback_data.code)
     if group is None or not isinstance(query.message, Message):
         return
+    conversation = await load(state)
+    conversation.group = group.code  # Back from the next step returns to this list
+    await save(state, conversation)
     await state.set_state(ReportFlow.category)
-    codes = list(group.categories)
-    rows = [
-        [button(_(f"category.{code}"), PickCategory(code=code)) for code in codes[i : i + 2]]
-        for i in range(0, len(codes), 2)
-    ]
-    rows.append([button(_("category.not_sure"), PickCategory(code=OTHER))])
-    rows.append(back_cancel_row())
-    await _show(query.message, _("report.choose_category"), rows)
+    await _show(query.message, _("report.choose_category"), category_rows(group))
 
 
 async def show_groups(message: Message, state: FSMContext) -> None:
     await state.set_state(ReportFlow.group)
-    await _show(message, _("report.choose_group"), _group_rows())
+    await _show(message, _("report.choose_group"), group_rows())
+
+
+async def show_categories(message: Message, state: FSMContext) -> None:
+    """The kinds of the group chosen before, or the groups if none was ("not sure")."""
+    group = group_by_code((await load(state)).group or "")
+    if group is None:
+        await show_groups(message, state)
+        return
+    await state.set_state(ReportFlow.category)
+    await _show(message, _("report.choose_category"), category_rows(group))
 
 
 async def pick_category(
@@ -81,6 +88,8 @@ async def pick_category(
         return  # forged button data: nothing to do, nothing echoed
     conversation = await load(state)
     conversation.category = callback_data.code
+    if await state.get_state() == ReportFlow.group.state:
+        conversation.group = None  # "not sure" among the groups: Back returns to the groups
     await save(state, conversation)
     if isinstance(query.message, Message):
         await show_handler_question(query.message, state)
@@ -88,13 +97,12 @@ async def pick_category(
 
 async def show_handler_question(message: Message, state: FSMContext) -> None:
     await state.set_state(ReportFlow.handler)
-    rows = [
-        [button(_("handler.none"), PickHandler(code=NO_HANDLER))],
-        [button(_("handler.union"), PickHandler(code=InvolvedHandler.UNION))],
-        [button(_("handler.discipline"), PickHandler(code=InvolvedHandler.DISCIPLINE))],
-        back_cancel_row(),
-    ]
-    await _show(message, _("handler.question"), rows)
+    await _show(message, _("handler.question"), handler_rows())
+
+
+async def show_route_question(message: Message, state: FSMContext) -> None:
+    await state.set_state(ReportFlow.handler_route)
+    await _show(message, _("handler.route_question"), route_rows())
 
 
 async def pick_handler(
@@ -113,13 +121,7 @@ async def pick_handler(
     elif callback_data.code == InvolvedHandler.DISCIPLINE:
         conversation.involves_handler = InvolvedHandler.DISCIPLINE
         await save(state, conversation)
-        await state.set_state(ReportFlow.handler_route)
-        rows = [
-            [button(_("handler.route_union"), PickRoute(code=HandlerRoute.UNION))],
-            [button(_("handler.route_overseer"), PickRoute(code=HandlerRoute.OVERSEER))],
-            back_cancel_row(),
-        ]
-        await _show(query.message, _("handler.route_question"), rows)
+        await show_route_question(query.message, state)
         return
     await save(state, conversation)
     await show_departments(query.message, state, departments)
@@ -140,10 +142,7 @@ async def pick_route(
 
 async def show_departments(message: Message, state: FSMContext, departments: list[str]) -> None:
     await state.set_state(ReportFlow.department)
-    rows = [[button(_("department.prefer_not"), PickDepartment(index=-1))]]
-    rows += [[button(name, PickDepartment(index=i))] for i, name in enumerate(departments)]
-    rows.append(back_cancel_row())
-    await _show(message, _("department.question"), rows)
+    await _show(message, _("department.question"), department_rows(departments))
 
 
 async def pick_department(
@@ -161,19 +160,29 @@ async def pick_department(
         await show_writing(query.message, state, edit=True)
 
 
-async def back(query: CallbackQuery, state: FSMContext, departments: list[str]) -> None:
-    """Back one step from any of the first steps of a new report."""
+async def back(query: CallbackQuery, state: FSMContext, bot: Bot, departments: list[str]) -> None:
+    """Back one step from any of the first steps of a new report.
+
+    Back from the first step with something written is asked about first (`handlers.drafts`).
+    """
     await query.answer()
     if not isinstance(query.message, Message):
         return
     current = await state.get_state()
     if current == ReportFlow.group.state:
-        await reset(state)
+        await discard(state, bot, query.message.chat.id)
         await query.message.edit_text(_("menu.title"), reply_markup=menu_keyboard())
-    elif current in (ReportFlow.category.state, ReportFlow.handler.state):
+    elif current == ReportFlow.category.state:
         await show_groups(query.message, state)
-    elif current in (ReportFlow.handler_route.state, ReportFlow.department.state):
+    elif current == ReportFlow.handler.state:
+        await show_categories(query.message, state)
+    elif current == ReportFlow.handler_route.state:
         await show_handler_question(query.message, state)
+    elif current == ReportFlow.department.state:
+        if (await load(state)).involves_handler == InvolvedHandler.DISCIPLINE:
+            await show_route_question(query.message, state)
+        else:
+            await show_handler_question(query.message, state)
     elif current == ReportFlow.writing.state:
         await show_departments(query.message, state, departments)
 
@@ -183,7 +192,9 @@ def build() -> Router:
     router = Router(name="report")
     cb = router.callback_query
     cb.register(start_report, Nav.filter(F.action == Action.NEW))
+    # Also from the kinds' step: a draft saved before the group was remembered shows groups.
     cb.register(pick_group, ReportFlow.group, PickGroup.filter())
+    cb.register(pick_group, ReportFlow.category, PickGroup.filter())
     cb.register(pick_category, ReportFlow.group, PickCategory.filter())
     cb.register(pick_category, ReportFlow.category, PickCategory.filter())
     cb.register(pick_handler, ReportFlow.handler, PickHandler.filter())

@@ -19,9 +19,10 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from cases.cleaning import TELEGRAM_DOWNLOAD_LIMIT, AttachmentRefused, Refusal, clean
-from cases.intake import MAX_REPORT_CHARS
+from cases.intake import Attachment
 from handlers.common import keyboard
-from handlers.report_writing import writing_rows
+from handlers.report_steps import writing_rows
+from handlers.report_writing import caption_notice, keep_caption
 from handlers.states import Conversation, load, save
 from handlers.states import ReportFlow as Flow
 
@@ -39,6 +40,24 @@ class AttachmentLimits:
     @classmethod
     def from_megabytes(cls, per_file: int, per_report: int, total: int) -> AttachmentLimits:
         return cls(min(per_file * MB, TELEGRAM_DOWNLOAD_LIMIT), per_report, total * MB)
+
+
+class CleaningPool:
+    """Cleans files in worker threads, at most `concurrency` at a time.
+
+    Re-encoding a photo of up to 50 megapixels takes CPU and hundreds of MB; unbounded, a burst
+    of albums would fill the default thread pool that Argon2 (receipts, commits) also uses and
+    stall every chat. Built by the composition root from `SPEAKUP_CLEANING_CONCURRENCY`.
+    """
+
+    def __init__(self, concurrency: int = 2) -> None:
+        if concurrency < 1:
+            raise ValueError("cleaning concurrency must be at least 1")
+        self._semaphore = asyncio.Semaphore(concurrency)
+
+    async def clean(self, content: bytes, number: int, *, max_bytes: int) -> Attachment:
+        async with self._semaphore:
+            return await asyncio.to_thread(clean, content, number, max_bytes=max_bytes)
 
 
 def _file_of(message: Message) -> tuple[str, int | None]:
@@ -72,7 +91,11 @@ async def _fetch(bot: Bot, file_id: str, limits: AttachmentLimits) -> bytes:
 
 
 async def add_file(
-    message: Message, state: FSMContext, bot: Bot, attachment_limits: AttachmentLimits
+    message: Message,
+    state: FSMContext,
+    bot: Bot,
+    attachment_limits: AttachmentLimits,
+    cleaning: CleaningPool,
 ) -> None:
     conversation = await load(state)
     limits = attachment_limits
@@ -89,21 +112,21 @@ async def add_file(
             raise AttachmentRefused(Refusal.TOO_MANY)
         # Re-encoding is CPU work: off the event loop, so other chats are not kept waiting.
         number = len(conversation.attachments) + 1
-        cleaned = await asyncio.to_thread(clean, content, number, max_bytes=limits.max_bytes)
+        cleaned = await cleaning.clean(content, number, max_bytes=limits.max_bytes)
     except AttachmentRefused as refused:
         limit = limits.max_bytes // MB
         text = _(f"file.refused.{refused.reason.value}").format(
             limit=limit, count=limits.per_report, total=limits.total_bytes // MB
         )
-        await message.answer(text, reply_markup=keyboard(*writing_rows()))
+        await _refuse(message, state, conversation, text)
         return
     except (TelegramBadRequest, TelegramNetworkError):
-        await message.answer(_("file.download_failed"), reply_markup=keyboard(*writing_rows()))
+        await _refuse(message, state, conversation, _("file.download_failed"))
         return
     conversation.attachments.append(
         (cleaned.filename, cleaned.mime, base64.b64encode(cleaned.content).decode())
     )
-    notice = _caption_into(conversation, message)
+    notice = _notices(conversation, message, file_refused=False)
     if group is not None and first_of_album:
         conversation.media_groups.append(group)
     await save(state, conversation)
@@ -114,14 +137,21 @@ async def add_file(
     await message.answer(notice + reply, reply_markup=keyboard(*writing_rows()))
 
 
-def _caption_into(conversation: Conversation, message: Message) -> str:
-    """A caption is part of the description; returns a notice for the reply, if any."""
-    notice = ""
-    caption = message.caption or ""
-    if caption and len(conversation.text) + len(caption) + 2 <= MAX_REPORT_CHARS:
-        conversation.parts.append(caption)
-    elif caption:
-        notice = _("report.too_long").format(limit=MAX_REPORT_CHARS) + "\n\n"
+async def _refuse(
+    message: Message, state: FSMContext, conversation: Conversation, text: str
+) -> None:
+    """The file is not added; its caption is still part of the description, and we say so."""
+    notice = _notices(conversation, message, file_refused=True)
+    await save(state, conversation)
+    await message.answer(
+        text + ("\n\n" + notice.rstrip() if notice else ""), reply_markup=keyboard(*writing_rows())
+    )
+
+
+def _notices(conversation: Conversation, message: Message, *, file_refused: bool) -> str:
+    """Keep the caption in the description; returns notices for the reply, if any."""
+    notice = caption_notice(keep_caption(conversation, message.caption), file_refused=file_refused)
+    notice = notice + "\n\n" if notice else ""
     # P9: a forwarded file keeps its content; who sent it first is dropped, and we say why.
     if message.forward_origin is not None and not conversation.forwarded_warned:
         conversation.forwarded_warned = True

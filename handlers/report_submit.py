@@ -3,35 +3,36 @@
 from __future__ import annotations
 
 import base64
-import contextlib
+import datetime as dt
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from cases.categories import OTHER
 from cases.intake import Attachment, Draft, IntakeService, NotifyLevel
 from cases.ratelimit import RateLimiter
-from handlers.common import Action, Nav, PickNotify, back_cancel_row, button, keyboard
-from handlers.report_writing import writing_rows
-from handlers.states import Conversation, ReportFlow, load, reset, save
+from handlers.common import Action, Nav, PickNotify, cancel_row, duration_text, keyboard
+from handlers.report_steps import notify_rows, receipt_rows, writing_rows
+from handlers.states import Conversation, ReportFlow, delete_messages, load, reset, save
 from storage.crypto.receipts import format_receipt, new_receipt
 
 
-def notify_rows() -> list[list[InlineKeyboardButton]]:
-    return [
-        [button(_("notify.full"), PickNotify(level=NotifyLevel.FULL))],
-        [button(_("notify.status_only"), PickNotify(level=NotifyLevel.STATUS_ONLY))],
-        [button(_("notify.off"), PickNotify(level=NotifyLevel.OFF))],
-    ]
-
-
-async def show_receipt(query: CallbackQuery, state: FSMContext) -> None:
+async def show_receipt(
+    query: CallbackQuery, state: FSMContext, limiter: RateLimiter, draft_ttl: dt.timedelta
+) -> None:
     await query.answer()
     if not isinstance(query.message, Message):
+        return
+    # Checked here too (and counted at the commit): no receipt is shown for a case that could
+    # not be filed today. The reporter stays on the review with the draft.
+    if not limiter.report_possible(query.message.chat.id):
+        await query.message.answer(
+            _("rate.reports_at_confirm").format(duration=duration_text(draft_ttl)),
+            reply_markup=keyboard(cancel_row()),
+        )
         return
     conversation = await load(state)
     # The receipt exists only in this conversation until the reporter says it is saved; the
@@ -40,11 +41,10 @@ async def show_receipt(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(ReportFlow.receipt)
     shown = await query.message.answer(
         _("report.receipt").format(receipt=format_receipt(conversation.receipt)),
-        reply_markup=keyboard(
-            [button(_("button.saved"), Nav(action=Action.SAVED))], back_cancel_row()
-        ),
+        reply_markup=keyboard(*receipt_rows()),
     )
     conversation.sensitive_ids.append(shown.message_id)
+    conversation.receipt_message_id = shown.message_id
     await save(state, conversation)
 
 
@@ -52,17 +52,16 @@ async def back_from_receipt(query: CallbackQuery, state: FSMContext, bot: Bot) -
     """Back before committing: the receipt is dropped (a new one comes with the next confirm)."""
     await query.answer()
     conversation = await load(state)
+    shown = conversation.receipt_message_id
     conversation.receipt = None
-    if isinstance(query.message, Message):
-        # The receipt message goes now; it is not deleted twice later.
-        conversation.sensitive_ids = [
-            i for i in conversation.sensitive_ids if i != query.message.message_id
-        ]
+    conversation.receipt_message_id = None
+    # The receipt message goes now (wherever Back was pressed); it is not deleted twice later.
+    conversation.sensitive_ids = [i for i in conversation.sensitive_ids if i != shown]
     await save(state, conversation)
     await state.set_state(ReportFlow.writing)
     if isinstance(query.message, Message):
-        with contextlib.suppress(TelegramBadRequest):
-            await query.message.delete()
+        if shown is not None:
+            await delete_messages(bot, query.message.chat.id, [shown])
         await query.message.answer(
             _("report.continue_writing"), reply_markup=keyboard(*writing_rows())
         )
@@ -87,6 +86,7 @@ def draft_of(conversation: Conversation, departments: list[str]) -> Draft:
 async def commit(
     query: CallbackQuery,
     state: FSMContext,
+    bot: Bot,
     intake: IntakeService,
     departments: list[str],
     limiter: RateLimiter,
@@ -107,7 +107,12 @@ async def commit(
         # Nothing was committed: put the reporter back on the receipt so a retry works.
         await state.set_state(ReportFlow.receipt)
         raise
+    # The case exists: what showed the receipt or echoed the report goes at once, whatever the
+    # reporter does next, so a glance at the phone later shows little.
+    await delete_messages(bot, query.message.chat.id, conversation.sensitive_ids)
+    conversation.sensitive_ids = []
     conversation.receipt = None
+    conversation.receipt_message_id = None
     conversation.parts = []
     conversation.attachments = []
     conversation.case_id = submitted.case_id
@@ -124,7 +129,6 @@ async def choose_notifications(
     query: CallbackQuery,
     callback_data: PickNotify,
     state: FSMContext,
-    bot: Bot,
     intake: IntakeService,
     i18n: I18n,
 ) -> None:
@@ -143,10 +147,6 @@ async def choose_notifications(
             language=i18n.current_locale,
             reporter_seed=bytes.fromhex(conversation.reporter_seed),
         )
-    # Remove what showed the receipt or echoed the report, so a glance at the phone shows little.
-    for message_id in conversation.sensitive_ids:
-        with contextlib.suppress(TelegramBadRequest):
-            await bot.delete_message(query.message.chat.id, message_id)
     await reset(state)
     key = "notify.chosen_on" if level != NotifyLevel.OFF else "notify.chosen_off"
     await query.message.edit_text(_(key) + "\n\n" + _("report.clear_chat"))

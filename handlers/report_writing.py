@@ -2,30 +2,47 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from cases.categories import OTHER
-from cases.intake import MAX_REPORT_CHARS
-from handlers.common import (
-    Action,
-    Nav,
-    back_cancel_row,
-    button,
-    echo_user_text,
-    keyboard,
-)
-from handlers.states import Conversation, ReportFlow, load, save
-
-
-def writing_rows() -> list[list[InlineKeyboardButton]]:
-    return [[button(_("button.done"), Nav(action=Action.DONE))], back_cancel_row()]
+from cases.intake import MAX_REPORT_CHARS, InvolvedHandler
+from handlers.common import Action, Nav, echo_user_text, keyboard, quote
+from handlers.report_steps import review_rows, writing_rows
+from handlers.states import Conversation, ReportFlow, delete_messages, load, save
 
 
 def _category_label(conversation: Conversation) -> str:
     return _(f"category.{conversation.category or OTHER}")
+
+
+def _involves_label(conversation: Conversation) -> str:
+    if conversation.involves_handler == InvolvedHandler.UNION:
+        return _("handler.union")
+    if conversation.involves_handler == InvolvedHandler.DISCIPLINE:
+        return f"{_('handler.discipline')} → {_(f'handler.route_{conversation.handler_route}')}"
+    return _("handler.none")
+
+
+def _department_label(conversation: Conversation, departments: list[str]) -> str:
+    index = conversation.department
+    if index is None or not 0 <= index < len(departments):
+        return _("department.prefer_not")
+    return quote(departments[index])  # configured by the operator, shown with parse_mode=HTML
+
+
+def review_summary(conversation: Conversation, departments: list[str]) -> str:
+    """Every answer the report will carry besides its text, for the review screen."""
+    summary = _("report.review_summary").format(
+        category=_category_label(conversation),
+        involves=_involves_label(conversation),
+        department=_department_label(conversation, departments),
+    )
+    if conversation.attachments:
+        summary += "\n" + _("report.review_files").format(count=len(conversation.attachments))
+    return summary
 
 
 async def show_writing(message: Message, state: FSMContext, *, edit: bool) -> None:
@@ -61,11 +78,40 @@ async def add_text(message: Message, state: FSMContext) -> None:
     )
 
 
-async def not_text_while_writing(message: Message) -> None:
-    await message.answer(_("report.not_added"), reply_markup=keyboard(*writing_rows()))
+def keep_caption(conversation: Conversation, caption: str | None) -> bool | None:
+    """A caption is part of the description, even on a file that is refused.
+
+    None: there was no caption; True: it was added; False: too long for the report, not added.
+    """
+    if not caption:
+        return None
+    if len(conversation.text) + len(caption) + 2 > MAX_REPORT_CHARS:
+        return False
+    conversation.parts.append(caption)
+    return True
 
 
-async def review(query: CallbackQuery, state: FSMContext) -> None:
+def caption_notice(kept: bool | None, *, file_refused: bool) -> str:
+    """What to tell about a caption: always when too long; when kept, only if the file was not."""
+    if kept is False:
+        return _("report.too_long").format(limit=MAX_REPORT_CHARS)
+    if kept and file_refused:
+        return _("file.caption_kept")
+    return ""
+
+
+async def not_text_while_writing(message: Message, state: FSMContext) -> None:
+    # A video, an audio file or an animation is not added, but its caption is kept.
+    conversation = await load(state)
+    kept = keep_caption(conversation, message.caption)
+    if kept:
+        await save(state, conversation)
+    notice = caption_notice(kept, file_refused=True)
+    reply = _("report.not_added") + (f"\n\n{notice}" if notice else "")
+    await message.answer(reply, reply_markup=keyboard(*writing_rows()))
+
+
+async def review(query: CallbackQuery, state: FSMContext, departments: list[str]) -> None:
     await query.answer()
     conversation = await load(state)
     if not isinstance(query.message, Message):
@@ -75,31 +121,31 @@ async def review(query: CallbackQuery, state: FSMContext) -> None:
         return
     await state.set_state(ReportFlow.review)
     ids = await echo_user_text(query.message, _("report.review_header"), conversation.text)
-    prompt = _("report.review_prompt").format(category=_category_label(conversation))
-    if conversation.attachments:
-        prompt += "\n" + _("report.review_files").format(count=len(conversation.attachments))
-    await query.message.answer(
-        prompt,
-        reply_markup=keyboard(
-            [button(_("button.confirm"), Nav(action=Action.CONFIRM))],
-            [button(_("button.edit"), Nav(action=Action.EDIT))],
-            back_cancel_row(),
-        ),
+    prompt = await query.message.answer(
+        review_summary(conversation, departments), reply_markup=keyboard(*review_rows())
     )
-    conversation.sensitive_ids += ids
+    # The summary names the department, which narrows who the reporter is: it goes too.
+    conversation.sensitive_ids += [*ids, prompt.message_id]
     await save(state, conversation)
 
 
-async def rewrite(query: CallbackQuery, state: FSMContext) -> None:
+async def rewrite(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
+    """Start the description again: its text and its files go (the only way to take a file back)."""
     await query.answer()
     conversation = await load(state)
+    files = len(conversation.attachments)
+    if isinstance(query.message, Message):
+        # What the review showed is no longer the report: remove it now.
+        await delete_messages(bot, query.message.chat.id, conversation.sensitive_ids)
+        conversation.sensitive_ids = []
     conversation.parts = []
     conversation.attachments = []
     conversation.media_groups = []
     await save(state, conversation)
     await state.set_state(ReportFlow.writing)
     if isinstance(query.message, Message):
-        await query.message.answer(_("report.rewrite"), reply_markup=keyboard(*writing_rows()))
+        text = _("report.rewrite_files").format(count=files) if files else _("report.rewrite")
+        await query.message.answer(text, reply_markup=keyboard(*writing_rows()))
 
 
 async def back_to_writing(query: CallbackQuery, state: FSMContext) -> None:
@@ -112,11 +158,16 @@ async def back_to_writing(query: CallbackQuery, state: FSMContext) -> None:
         )
 
 
+def _not_a_command(message: Message) -> bool:
+    """/status typed while writing is a command (asked about first), not a line of the report."""
+    return not any(e.type == "bot_command" and e.offset == 0 for e in message.entities or [])
+
+
 def build() -> Router:
     """Writing and review."""
     router = Router(name="report_writing")
     cb, msg = router.callback_query, router.message
-    msg.register(add_text, ReportFlow.writing, F.text)
+    msg.register(add_text, ReportFlow.writing, F.text, _not_a_command)
     cb.register(review, ReportFlow.writing, Nav.filter(F.action == Action.DONE))
     cb.register(rewrite, ReportFlow.review, Nav.filter(F.action == Action.EDIT))
     cb.register(back_to_writing, ReportFlow.review, Nav.filter(F.action == Action.BACK))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers import drafts
 from handlers.common import (
     Action,
     Nav,
@@ -19,7 +20,7 @@ from handlers.common import (
     keyboard,
     menu_keyboard,
 )
-from handlers.states import load, reset, save
+from handlers.states import DRAFTING, discard, load, save
 from locales import SUPPORTED
 
 
@@ -29,13 +30,20 @@ async def not_private(message: Message) -> None:
         await message.answer(_("chat.private_only"))
 
 
-async def edited(message: Message) -> None:
-    if message.chat.type == ChatType.PRIVATE:
-        await message.answer(_("edit.not_applied"))
+async def edited(message: Message, state: FSMContext) -> None:
+    """An edit is never applied: say so, and what to do instead."""
+    if message.chat.type != ChatType.PRIVATE:
+        return
+    if await state.get_state() in DRAFTING:
+        await message.answer(_("edit.drafting"))
+        return
+    # Nothing is being written: the edit was of a report already sent (or of nothing at all).
+    status = keyboard([button(_("menu.check_status"), Nav(action=Action.STATUS))])
+    await message.answer(_("edit.not_applied"), reply_markup=status)
 
 
-async def start(message: Message, state: FSMContext) -> None:
-    await reset(state)
+async def start(message: Message, state: FSMContext, bot: Bot) -> None:
+    await discard(state, bot, message.chat.id)
     await message.answer(_("start.welcome"), reply_markup=menu_keyboard())
 
 
@@ -49,15 +57,19 @@ async def help_button(query: CallbackQuery) -> None:
         await query.message.answer(_("help.text"), reply_markup=menu_keyboard())
 
 
-async def cancel_command(message: Message, state: FSMContext) -> None:
-    await reset(state)
+async def cancel_command(message: Message, state: FSMContext, bot: Bot) -> None:
+    await discard(state, bot, message.chat.id)
     await message.answer(_("cancel.done"), reply_markup=menu_keyboard())
 
 
-async def cancel_button(query: CallbackQuery, state: FSMContext) -> None:
+async def cancel_button(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
     await query.answer()
-    await reset(state)
-    if isinstance(query.message, Message):
+    if not isinstance(query.message, Message):
+        return
+    removed = await discard(state, bot, query.message.chat.id)
+    if query.message.message_id in removed:  # Cancel on the receipt, which is gone now
+        await query.message.answer(_("cancel.done"), reply_markup=menu_keyboard())
+    else:
         await query.message.edit_text(_("cancel.done"), reply_markup=menu_keyboard())
 
 
@@ -73,11 +85,13 @@ async def language_menu(query: CallbackQuery) -> None:
 async def pick_language(
     query: CallbackQuery, callback_data: PickLanguage, state: FSMContext, i18n: I18n
 ) -> None:
-    """Remember the language in this conversation only: there is no per-user record."""
+    """Remember the language in this conversation only: there is no per-user record.
+
+    A draft in progress is kept: choosing a language is no reason to lose it.
+    """
     if callback_data.code not in SUPPORTED:
         await query.answer()
         return
-    await reset(state)
     conversation = await load(state)
     conversation.lang = callback_data.code
     await save(state, conversation)
@@ -106,11 +120,8 @@ def build_outside() -> Router:
     return router
 
 
-def build(*conversations: Router) -> Router:
-    """Private chats only: start, help, cancel, then the given conversations."""
-    router = Router(name="private")
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
-    router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+def _basics() -> Router:
+    router = Router(name="basics")
     router.message.register(start, CommandStart())
     router.message.register(help_command, Command("help"))
     router.callback_query.register(help_button, Nav.filter(F.action == Action.HELP))
@@ -120,5 +131,13 @@ def build(*conversations: Router) -> Router:
     router.callback_query.register(privacy, Nav.filter(F.action == Action.PRIVACY))
     router.callback_query.register(language_menu, Nav.filter(F.action == Action.LANGUAGE))
     router.callback_query.register(pick_language, PickLanguage.filter())
-    router.include_routers(*conversations)
+    return router
+
+
+def build(*conversations: Router) -> Router:
+    """Private chats only: the draft guard, start, help, cancel, then the given conversations."""
+    router = Router(name="private")
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    router.include_routers(drafts.build(), _basics(), *conversations)
     return router

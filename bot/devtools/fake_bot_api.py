@@ -6,9 +6,10 @@ so the whole client stack is exercised. It refuses what Telegram refuses (see
 of surfacing in production. Nothing here logs or prints message contents.
 
 The server lives here; its parts are :mod:`~bot.devtools.fake_types` (data types, parameter
-parsing), :mod:`~bot.devtools.fake_messages` and :mod:`~bot.devtools.fake_bot_methods` (the Bot
-API method handlers, mixed in) and :mod:`~bot.devtools.fake_users` (the user-side driver). The
-public names are re-exported from this module.
+parsing), :mod:`~bot.devtools.fake_messages`, :mod:`~bot.devtools.fake_bot_methods` and
+:mod:`~bot.devtools.fake_webhook` (the Bot API method handlers and webhook delivery, mixed in)
+and :mod:`~bot.devtools.fake_users` (the user-side driver). The public names are re-exported
+from this module.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from bot.devtools.fake_types import (
     _read_params,
 )
 from bot.devtools.fake_users import FakeGroup, FakeUser
+from bot.devtools.fake_webhook import WebhookDelivery, WebhookMethods
 
 __all__ = [
     "ChatEntry",
@@ -48,10 +50,11 @@ __all__ = [
     "JsonObj",
     "RecordedCall",
     "StoredFile",
+    "WebhookDelivery",
 ]
 
 
-class FakeBotAPI(MessageMethods, BotMethods, FileMethods):
+class FakeBotAPI(MessageMethods, BotMethods, FileMethods, WebhookMethods):
     """The fake server. Create users/groups, run the bot against ``base_url``, inspect chats.
 
     With ``enforce_limits`` sends are refused with 429 above ``global_per_second`` in any
@@ -75,7 +78,7 @@ class FakeBotAPI(MessageMethods, BotMethods, FileMethods):
         self.bot_id = int(prefix) if prefix.isdigit() else 1
         self.bot_username = "speakup_test_bot"
         self.base_url = ""
-        self.webhook_url = ""
+        self._init_webhook()
         self.requests: list[RecordedCall] = []
         self.rejections: list[RecordedCall] = []
         self.commands: dict[tuple[str, str], list[JsonObj]] = {}  # (scope JSON, language)
@@ -118,6 +121,7 @@ class FakeBotAPI(MessageMethods, BotMethods, FileMethods):
         """Release long-polls and shut the server down."""
         self._closing = True
         self._wake_pollers()
+        await self._stop_webhook()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -192,6 +196,12 @@ class FakeBotAPI(MessageMethods, BotMethods, FileMethods):
         )
 
     # ------------------------------------------------------------------ inspection
+
+    def upcoming_update_id(self) -> int:
+        """The update_id the next update will get."""
+        upcoming = next(self._update_ids)
+        self._update_ids = itertools.count(upcoming)
+        return upcoming
 
     def chat(self, chat_id: int) -> list[ChatEntry]:
         """Every message of the chat (user's and bot's) in sending order, current versions."""

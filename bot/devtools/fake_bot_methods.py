@@ -1,4 +1,5 @@
-"""Bot API methods of the fake server other than messages: bot, updates, commands, chats."""
+"""Bot API methods of the fake server other than messages and webhooks: bot, updates, commands,
+chats."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ _QUERY_INVALID = "Bad Request: query is too old and response timeout expired or 
 
 
 class BotMethods:
-    """getMe, webhooks, getUpdates, callback answers, commands and chat methods of FakeBotAPI."""
+    """getMe, getUpdates, callback answers, commands and chat methods of FakeBotAPI."""
 
     if TYPE_CHECKING:  # provided by FakeBotAPI
         webhook_url: str
@@ -52,23 +53,6 @@ class BotMethods:
             "can_join_groups": True,
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
-        }
-
-    async def _m_setwebhook(self, p: _Params) -> bool:
-        self.webhook_url = p.text("url") or ""
-        return True
-
-    async def _m_deletewebhook(self, p: _Params) -> bool:
-        self.webhook_url = ""
-        if p.flag("drop_pending_updates"):
-            self._updates.clear()
-        return True
-
-    async def _m_getwebhookinfo(self, p: _Params) -> JsonObj:
-        return {
-            "url": self.webhook_url,
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._updates),
         }
 
     async def _m_getupdates(self, p: _Params) -> list[JsonObj]:

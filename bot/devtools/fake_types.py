@@ -12,7 +12,15 @@ from typing import Any
 from aiohttp import web
 
 _JSON_FIELDS = frozenset(
-    {"reply_markup", "entities", "commands", "scope", "message_ids", "reply_parameters"}
+    {
+        "reply_markup",
+        "entities",
+        "commands",
+        "scope",
+        "message_ids",
+        "reply_parameters",
+        "allowed_updates",
+    }
 )
 
 JsonObj = dict[str, Any]

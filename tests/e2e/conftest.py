@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,13 +121,27 @@ async def stack(
     database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> AsyncIterator[Stack]:
     """Everything running; log records from every logger are captured for the identity scan."""
+    with capture_every_log(caplog):
+        async with FakeBotAPI(TOKEN) as fake:
+            settings = stack_settings(fake, database_url, tmp_path)
+            await initialise(settings)
+            async with running(settings, with_bot=True, with_api=True) as app:
+                assert app.api_url is not None
+                yield Stack(fake, app, settings, app.api_url)
+            assert fake.rejections == [], f"Telegram would have refused: {fake.rejections}"
+
+
+@contextlib.contextmanager
+def capture_every_log(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Capture every record of every logger down to DEBUG, for the identity scans."""
     caplog.set_level(logging.DEBUG)
-    # aiosqlite's DEBUG lines outlive the test's log capture; they carry no product output.
-    caplog.set_level(logging.WARNING, logger="aiosqlite")
-    async with FakeBotAPI(TOKEN) as fake:
-        settings = stack_settings(fake, database_url, tmp_path)
-        await initialise(settings)
-        async with running(settings, with_bot=True, with_api=True) as app:
-            assert app.api_url is not None
-            yield Stack(fake, app, settings, app.api_url)
-        assert fake.rejections == [], f"Telegram would have refused: {fake.rejections}"
+    # aiosqlite's DEBUG lines outlive the test's log capture and carry no product output. It is
+    # quietened at its own logger: caplog.set_level(..., logger=...) would also raise the
+    # capture handler's level and silently drop every INFO line from the scan.
+    quiet = logging.getLogger("aiosqlite")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        quiet.setLevel(level)

@@ -67,11 +67,13 @@ async def test_group_chat_gets_one_line_and_nothing_is_stored(stack: Stack) -> N
 async def test_editing_a_sent_message_is_explained(stack: Stack) -> None:
     reporter = stack.reporter(780005, language_code="en")
     await reporter.say("/start", has_button(reporter.t("menu.new_report")))
+    mark = reporter.mark()
     message_id = await reporter.user.send_text("hello")
-    await reporter.expect(says(reporter.t("draft.expired")[:15]), 0)
+    await reporter.expect(says(reporter.t("draft.kept_note")[:15]), mark)
     mark = reporter.mark()
     await reporter.user.edit_text(message_id, "hello again")
-    await reporter.expect(says(reporter.t("edit.not_applied")[:20]), mark)
+    explained = await reporter.expect(says(reporter.t("edit.not_applied")[:20]), mark)
+    assert has_button(reporter.t("menu.check_status"))(explained)
 
 
 async def test_wrong_and_malformed_receipts(stack: Stack) -> None:

@@ -85,7 +85,8 @@ async def test_back_on_every_step_keeps_what_was_written(stack: Stack, language:
     await r.tap("button.back", has_button(t("group.rights")))  # kinds → groups
     await r.tap("group.rights", has_button(t("category.wages")))
     await r.tap("category.wages", has_button(t("handler.none")))
-    await r.tap("button.back", has_button(t("group.rights")))  # who → groups
+    await r.tap("button.back", has_button(t("category.wages")))  # who → the group's kinds
+    await r.tap("button.back", has_button(t("group.rights")))  # kinds → groups
     await r.tap("category.not_sure", has_button(t("handler.none")))
     await r.tap("handler.discipline", has_button(t("handler.route_union")))
     await r.tap("button.back", has_button(t("handler.none")))  # route → who

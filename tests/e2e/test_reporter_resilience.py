@@ -156,24 +156,6 @@ async def test_editing_a_submitted_message_is_explained_and_changes_nothing(
     await triage.close()
 
 
-async def test_the_sixth_report_of_a_day_is_refused(stack: Stack) -> None:
-    r = stack.reporter(774004, language_code="en")
-    for number in range(5):
-        await r.file_report(None, "other", [f"report number {number}"], notify=False)
-    await r.begin_report(None, "other")
-    await r.say("one too many", has_button(r.t("button.done")))
-    await r.tap("button.done", has_button(r.t("button.confirm")))
-    await r.tap("button.confirm", has_button(r.t("button.saved")))
-    refused = await r.tap("button.saved", says(r.t("rate.reports")[:20]))
-    assert refused.text == r.t("rate.reports")
-    triage = await stack.officer("triage1")
-    assert len(await triage.cases()) == 5
-    await triage.close()
-    # Another chat is not affected by this one's count.
-    other = stack.reporter(774005, language_code="en")
-    await other.file_report(None, "other", ["a different chat"], notify=False)
-
-
 @pytest.mark.parametrize("language", LANGS)
 async def test_the_sixth_wrong_receipt_of_an_hour_is_refused(stack: Stack, language: str) -> None:
     r = stack.reporter(774006, language_code=language)

@@ -36,6 +36,7 @@ def families() -> dict[str, set[str]]:
     from cases.alerts import AlertKind
     from cases.categories import CATEGORIES, GROUPS, NotAcceptedReason, Queue, Severity
     from cases.cleaning import Refusal
+    from cases.intake import HandlerRoute
     from cases.lifecycle import ReporterStatus
 
     return {
@@ -47,6 +48,8 @@ def families() -> dict[str, set[str]]:
         "rate.": {"receipts", "busy"},
         "file.refused.": {r.value for r in Refusal},
         "not_accepted_reason.": {r.value for r in NotAcceptedReason},
+        # Where a report about discipline staff goes (the reporter's choice): union or overseer.
+        "handler.route_": {HandlerRoute.UNION.value, HandlerRoute.OVERSEER.value},
         "alert_queue.": {q.value for q in Queue},
         "alert_severity.": {s.value for s in Severity},
         # A digest has its own layout and no kind label.
