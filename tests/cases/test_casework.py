@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
+from sqlalchemy import MetaData, select
 
 from cases.casework import CaseworkService, TriageDecision
 from cases.categories import NotAcceptedReason, Routing
@@ -16,11 +18,25 @@ from cases.errors import (
     InvalidTransition,
     NotFound,
 )
-from cases.intake import BlurPolicy, Draft, IntakeService, NotifyLevel
+from cases.followup import MAX_REPLY_CHARS, ReporterFollowUp
+from cases.intake import (
+    ATTACHMENT_KIND,
+    DEPARTMENT_KIND,
+    REPORT_KIND,
+    Attachment,
+    BlurPolicy,
+    Draft,
+    IntakeService,
+    NotifyLevel,
+)
 from cases.lifecycle import ReporterStatus, Status
 from cases.runtime import KdfPool
+from cases.status_view import REPLY_KIND
 from cases.workflow import WorkflowService
 from storage.crypto import keys
+from storage.crypto.notify import open_link
+from storage.crypto.primitives import Binding, open_sealed, random_bytes
+from storage.crypto.receipts import new_receipt, reporter_keypair
 from storage.repos_notify import SqlNotifyUnitOfWork
 from tests.factories import PASSWORD, REPORT_TEXT, Site, build_site
 
@@ -114,11 +130,34 @@ async def test_p3_administrator_and_overseer_hold_no_queue_key(database_url: str
     await site.engine.dispose()
 
 
-async def test_p2_bot_configuration_plus_database_opens_no_case(database_url: str) -> None:
-    """Given everything the bot process has — notify key, queue public keys, the database and
-    even a full-level notify link — no stored report text opens."""
+async def _database_dump(site: Site) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table, as someone with a copy of the database has them."""
+    metadata = MetaData()
+    async with site.engine.connect() as conn:
+        await conn.run_sync(metadata.reflect)
+        return {
+            table.name: [dict(row._mapping) for row in await conn.execute(select(table))]
+            for table in metadata.sorted_tables
+        }
+
+
+async def test_p2_bot_configuration_plus_database_opens_nothing_the_reporter_wrote(
+    database_url: str,
+) -> None:
+    """Given everything the bot process holds — its settings (notify key, draft key), every
+    public key — and a dump of the database with a full-level notify link, when an attacker
+    opens the link (as the bot can) to get the reporter seed and tries every key they have on
+    every sealed copy of every item the bot writes, then nothing opens: not the report, the
+    department, an attachment, nor the reporter's replies."""
     site = await build_site(database_url)
-    receipt, submitted = await site.file_report()
+    receipt = new_receipt()
+    draft = Draft(
+        category="wages",
+        text=REPORT_TEXT,
+        department="财务部 Finance",
+        attachments=(Attachment("attachment-1.pdf", "application/pdf", b"%PDF-1.4 payslips"),),
+    )
+    submitted = await site.intake.submit(draft, receipt)
     await site.intake.set_notifications(
         submitted.case_id,
         NotifyLevel.FULL,
@@ -126,14 +165,94 @@ async def test_p2_bot_configuration_plus_database_opens_no_case(database_url: st
         language="zh_CN",
         reporter_seed=submitted.reporter_seed,
     )
+    await site.casework.triage(
+        await site.login("triage1"),
+        submitted.reference,
+        TriageDecision(routing=Routing.UNION, note="请补充时间"),
+    )
+    followup = ReporterFollowUp(site.intake)
+    assert await followup.reply(receipt, "REPLY 上周六又加班了")
+    assert await followup.reply(receipt, "x" * MAX_REPLY_CHARS)
+    bot_settings = {"notify_key": site.notify_key, "draft_key": random_bytes(32)}
+
+    dump = await _database_dump(site)
+    # Every 32-byte value at rest (public keys, salts, tags) and the bot's own keys ...
+    keys_at_hand = [*bot_settings.values()] + [
+        bytes(value)
+        for rows in dump.values()
+        for row in rows
+        for value in row.values()
+        if isinstance(value, bytes | memoryview) and len(bytes(value)) == 32
+    ]
+    # ... plus what the notify links open to with the notify key: the reporter seed.
+    for link in dump["notify_links"]:
+        target = open_link(site.notify_key, link["case_id"], bytes(link["sealed"]))
+        assert target.reporter_seed is not None
+        keys_at_hand += [target.reporter_seed, reporter_keypair(target.reporter_seed).private]
+
+    bot_kinds = {REPORT_KIND, DEPARTMENT_KIND, ATTACHMENT_KIND, REPLY_KIND}
+    items = dump["case_items"]
+    assert {i["kind"] for i in items if i["officer_id"] is None} == bot_kinds
+    assert len([i for i in items if i["kind"] == REPLY_KIND]) == 2
+    for item in items:
+        if item["officer_id"] is not None:
+            continue
+        for column in ("sealed", "sealed_for_reporter"):
+            if item[column] is None:
+                continue
+            for key in keys_at_hand:
+                assert not _opens(key, bytes(item[column]), item), (item["kind"], column)
+        # Nothing the reporter writes is sealed to the reporter key at all.
+        assert item["sealed_for_reporter"] is None, item["kind"]
+
+    # The attack is real: the same keys do open what officers wrote *for* the reporter.
+    [note] = [i for i in items if i["kind"] == "note"]
+    opened = [key for key in keys_at_hand if _opens(key, bytes(note["sealed_for_reporter"]), note)]
+    assert opened
+    await site.engine.dispose()
+
+
+def _opens(key: bytes, sealed: bytes, item: dict[str, Any]) -> bool:
+    try:
+        open_sealed(key, sealed, Binding(str(item["case_id"]), str(item["kind"]), str(item["id"])))
+    except DecryptionError:
+        return False
+    return True
+
+
+async def test_status_view_shows_replies_without_text_and_the_not_accepted_reason(
+    database_url: str,
+) -> None:
+    site = await build_site(database_url)
+    receipt, submitted = await site.file_report()
+    followup = ReporterFollowUp(site.intake)
+    assert await followup.reply(receipt, "REPLY-TEXT 补充")
+    await site.casework.triage(
+        await site.login("triage1"),
+        submitted.reference,
+        TriageDecision(not_accepted_reason=NotAcceptedReason.DUPLICATE, note="同 K7Q2-9XMD"),
+    )
+    view = await site.intake.status(receipt)
+    assert view is not None
+    assert view.status is ReporterStatus.NOT_ACCEPTED
+    assert [(h.status, h.reply, h.reason, h.note) for h in view.history] == [
+        (ReporterStatus.RECEIVED, False, None, None),
+        (ReporterStatus.NOT_ACCEPTED, True, None, None),
+        (ReporterStatus.NOT_ACCEPTED, False, "duplicate", "同 K7Q2-9XMD"),
+    ]
+    assert "REPLY-TEXT" not in repr(view)
+    await site.engine.dispose()
+
+
+async def test_a_reply_to_a_purged_case_says_so(database_url: str) -> None:
+    site = await build_site(database_url)
+    receipt, submitted = await site.file_report()
     async with site.uow() as uow:  # type: ignore[operator]
-        items = await uow.cases.items(submitted.case_id)
-        queues = await uow.site.queues()
-    report = next(i for i in items if i.kind == "report")
-    candidates = [site.notify_key, submitted.reporter_seed, *(q.public_key for q in queues)]
-    for key in candidates:
-        with pytest.raises(DecryptionError):
-            keys.open_item(key, submitted.case_id, report.kind, report.id, report.sealed)
+        await uow.retention.purge_case(submitted.case_id)  # as the retention job does
+        await uow.commit()
+    assert await ReporterFollowUp(site.intake).reply(receipt, "still there?") is False
+    with pytest.raises(InvalidInput):
+        await ReporterFollowUp(site.intake).reply(receipt, "x" * (MAX_REPLY_CHARS + 1))
     await site.engine.dispose()
 
 
