@@ -7,9 +7,10 @@ import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from admin_api import errors
+from admin_api.deps import refuse_nul_characters
 from admin_api.routers import (
     alerts,
     attachments,
@@ -65,7 +66,7 @@ def create_app(
     app.state.sessions = SessionStore(session_idle, session_absolute, session_clock)
     app.state.session_sweep = session_sweep
     errors.install(app)
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul_characters)])
     api.include_router(auth.router)
     api.include_router(cases.router)
     api.include_router(attachments.router)

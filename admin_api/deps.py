@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from collections.abc import Iterator
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from admin_api.sessions import SessionStore
 from bot.container import ApiServices
-from cases.errors import EnrolmentRequired
+from cases.errors import EnrolmentRequired, InvalidInput
 from cases.officers import OfficerSession
 
 _bearer = HTTPBearer(auto_error=False)
@@ -52,3 +54,36 @@ def _officer(session: EnrollingDep) -> OfficerSession:
 
 
 OfficerDep = Annotated[OfficerSession, Depends(_officer)]
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a parsed JSON value, keys included (no recursion: any depth)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+async def refuse_nul_characters(request: Request) -> None:
+    """Refuse U+0000 anywhere in the path, the query or a JSON body: 422 `invalid_input`.
+
+    PostgreSQL text cannot hold it, so a NUL that reached a query (a username, a reference, a
+    filter) failed there as a server error. One check for every route, run before the others.
+    """
+    texts = [str(value) for value in request.path_params.values()]
+    texts += [text for pair in request.query_params.multi_items() for text in pair]
+    found = any("\x00" in text for text in texts)
+    if not found and "json" in request.headers.get("content-type", ""):
+        try:
+            body = json.loads(await request.body())
+        except (ValueError, RecursionError):
+            body = None  # not JSON: FastAPI's own validation answers that
+        found = any("\x00" in text for text in _strings(body))
+    if found:
+        raise InvalidInput("text may not contain NUL (U+0000) characters")

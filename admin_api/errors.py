@@ -46,6 +46,8 @@ def install(app: FastAPI) -> None:
         body: dict[str, object] = {"code": exc.code, "message": str(exc)}
         if isinstance(exc, InvalidTransition):
             body["allowed"] = exc.allowed
+            if exc.via is not None:
+                body["via"] = exc.via
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationFailed) else None
         if isinstance(exc, TooManyAttempts):
             body["retry_after"] = exc.retry_after

@@ -45,6 +45,16 @@ class CaseSummaryOut(BaseModel):
     rectification_due_on: dt.date | None = None
     look_back_failures: int = 0
     closed_on: dt.date | None = None
+    deadline: str | None = Field(
+        default=None,
+        description="which deadline due_on is: triage, feedback, handling, rectification, "
+        "look_back",
+    )
+    overdue_reasons: list[str] = Field(
+        default_factory=list,
+        description="every deadline missed: acceptance_notice, triage, feedback, handling, "
+        "rectification, look_back",
+    )
 
 
 class ItemOut(BaseModel):
@@ -94,6 +104,10 @@ class TriageIn(BaseModel):
 
 
 class StatusIn(BaseModel):
+    """A move that needs nothing more: accepted → in_progress, in_progress ⇄ waiting_reporter,
+    rectification → look_back. Any other status is refused with 409, and `via` names the
+    request that makes it (close, rectification, look-back, reopen, triage)."""
+
     status: Status
     note: str | None = Field(default=None, max_length=4000)
 
@@ -102,4 +116,6 @@ class ErrorOut(BaseModel):
     code: str
     message: str
     allowed: list[str] | None = None
+    # With `allowed`: for each allowed status, the request under /cases/{reference}/ making it.
+    via: dict[str, str] | None = None
     retry_after: int | None = None

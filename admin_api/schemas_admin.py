@@ -146,5 +146,8 @@ class StatsOut(BaseModel):
     by_category: dict[str, int | None]
     by_status: dict[str, int | None]
     by_month: dict[str, int | None]
+    by_handler_involved: dict[str, int | None] = Field(
+        description="reports about report handlers, by the reporter's chosen route"
+    )
     closed_within_deadline_share: float | None
     median_days_to_close: float | None

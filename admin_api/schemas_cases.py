@@ -16,6 +16,8 @@ class TextIn(BaseModel):
 class DispositionIn(BaseModel):
     disposition: Disposition
     note: str | None = Field(default=None, max_length=4000)
+    # The note is internal unless the officer says the reporter may read it.
+    reporter_visible: bool = False
 
 
 class RectificationIn(BaseModel):
@@ -27,3 +29,5 @@ class RectificationIn(BaseModel):
 class LookBackIn(BaseModel):
     passed: bool
     note: str | None = Field(default=None, max_length=4000)
+    # Failed only: a new rectification due date (else the old one stands).
+    due_on: dt.date | None = None

@@ -36,7 +36,12 @@ def render_alert(alert: OfficerAlert, i18n: I18n) -> str:
             severity=label("alert_severity", item.get("severity")),
             due=due,
         )
-        if item.get("overdue"):
+        reasons = [label("alert_deadline", r) for r in item.get("reasons") or []]
+        if reasons:
+            text += " " + t("alert.overdue_because").format(
+                reasons=t("alert.separator").join(reasons)
+            )
+        elif item.get("overdue"):
             text += " " + t("alert.overdue")
         if item.get("kind") == "transfer":
             text = t("alert.digest_transfer").format(line=text)

@@ -54,8 +54,9 @@ class Channel(Protocol):
 def render(notification: Notification, i18n: I18n) -> str:
     """The reporter's message, as plain text (sent without parse mode, so any note is safe).
 
-    Only a full-level link yields a note: a status-only message carries the new status label,
-    the case reference and the hint to check details with the receipt — nothing an officer wrote.
+    Only a full-level link yields a note: a status-only message carries the new status label
+    (with the fixed reason for "not accepted"), the case reference and the hint to check
+    details with the receipt — nothing an officer wrote.
     """
     locale = notification.target.language
 
@@ -65,6 +66,12 @@ def render(notification: Notification, i18n: I18n) -> str:
     text = t("notify.update").format(
         reference=notification.reference, status=t(f"reporter_status.{notification.status}")
     )
+    if notification.reason:
+        key = f"not_accepted_reason.{notification.reason}"
+        label = t(key)
+        text += "\n" + t("notify.reason").format(
+            reason=notification.reason if label == key else label
+        )
     if notification.note:
         text += "\n\n" + t("notify.note_header") + "\n" + notification.note
     return text + "\n\n" + t("notify.footer")

@@ -49,8 +49,11 @@ from bot.updates import (
     isolation_key,
 )
 from bot.webhook import WebhookServer
+from cases.deadlines import Deadlines
 from cases.ratelimit import Limits, RateLimiter
 from cases.retention import RetentionService
+from cases.runtime import utcnow
+from cases.working_days import warn_if_uncovered
 from handlers.i18n import CatalogI18n
 from handlers.report_files import AttachmentLimits, CleaningPool
 from storage.db import migrate
@@ -141,6 +144,8 @@ async def _receive_updates(
 
 async def start(settings: Settings, *, with_bot: bool, with_api: bool) -> Running:
     """Migrate, then launch the requested parts as tasks. Returns once the API accepts requests."""
+    # Deadlines across a year without holiday data count Monday–Friday: say so at start-up.
+    warn_if_uncovered(Deadlines(settings.deadline_policy).calendar, utcnow().date())
     storage = Storage(settings)
     await migrate(storage.engine)
     stop = asyncio.Event()

@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cases.deadlines import DeadlinePolicy
+from cases.working_days import HolidayOverrides
 from storage.crypto.primitives import KdfCost
 
 PLACEHOLDER = "change-me"
@@ -87,6 +88,11 @@ class Settings(BaseSettings):
     deadline_extension_days: int = 30
     deadline_look_back_days: int = 30
     deadline_transfer_working_days: int = 5
+    # How far ahead officers may set a rectification due date.
+    deadline_max_due_days: int = 2 * 365
+    # A TOML file of holidays and make-up working days for years the chinesecalendar package
+    # does not cover yet, copied from the State Council's notice (format: cases/working_days.py).
+    holidays_path: str = ""
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
@@ -132,6 +138,8 @@ class Settings(BaseSettings):
             extension_days=self.deadline_extension_days,
             look_back_days=self.deadline_look_back_days,
             transfer_working_days=self.deadline_transfer_working_days,
+            max_due_days=self.deadline_max_due_days,
+            holidays=HolidayOverrides.load(self.holidays_path) if self.holidays_path else None,
         )
 
     @property

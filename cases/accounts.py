@@ -85,6 +85,8 @@ class AccountService:
                         o.activated,
                     )
                 )
+            await self._audit(uow, session, "officers_listed", f"{len(views)} rows")
+            await uow.commit()
         return views
 
     async def create(

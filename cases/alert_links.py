@@ -5,6 +5,7 @@ chat with the bot, which stores that chat id for the officer (`link`). Officers 
 anonymous (DESIGN §1), so the chat id is stored plainly — but it is never logged. Codes are
 stored only as a hash, expire, and work once; wrong, expired or used codes are throttled per
 chat (under a keyed hash whose key rotates daily, like `cases.ratelimit`) and in total.
+Issuing a code, linking and unlinking are audited under the officer, never with the chat id.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from cases.officers import OfficerSession
-from cases.ports_notify import NotifyUnitOfWorkFactory
+from cases.ports_notify import NotifyUnitOfWork, NotifyUnitOfWorkFactory
 from cases.runtime import Clock, utcnow
 
 # No 0/O, 1/I/L: the code is read off one screen and typed on another.
@@ -108,6 +109,7 @@ class AlertLinkService:
         expires_at = self._clock() + self._ttl
         async with self._uow() as uow:
             await uow.alerts.put_code(hash_code(raw), session.officer_id, expires_at)
+            await _audit(uow, self._clock(), session.officer_id, "alert_code_issued")
             await uow.commit()
         return LinkCode(f"{raw[:4]}-{raw[4:]}", expires_at)
 
@@ -115,6 +117,8 @@ class AlertLinkService:
         """Stop alerts for the session's officer. False when no chat was linked."""
         async with self._uow() as uow:
             removed = await uow.alerts.unlink_officer(session.officer_id)
+            if removed:
+                await _audit(uow, self._clock(), session.officer_id, "alert_chat_unlinked")
             await uow.commit()
         return removed
 
@@ -129,8 +133,18 @@ class AlertLinkService:
                 officer_id = await uow.alerts.take_code(hash_code(normalized), self._clock())
                 if officer_id is not None:
                     await uow.alerts.link_chat(officer_id, chat_id, language, self._clock())
+                    # Where an officer's alerts go is theirs to know: a code used from a stolen
+                    # session redirects them, and this row is how that shows.
+                    await _audit(uow, self._clock(), officer_id, "alert_chat_linked")
                 await uow.commit()  # a used or expired code is gone either way
         if officer_id is None:
             self.throttle.wrong(chat_id)
             return LinkResult.INVALID
         return LinkResult.LINKED
+
+
+async def _audit(uow: NotifyUnitOfWork, at: dt.datetime, officer_id: str, action: str) -> None:
+    # The officer only: never the chat id, which says who the officer is on Telegram.
+    await uow.audit.append(
+        at=at, officer_id=officer_id, action=action, case_reference=None, detail=""
+    )

@@ -10,8 +10,9 @@ report content and nothing a reporter wrote. Alerts go only to officers who link
 - a transfer request, to the receiving queue's members, found by the same scan (the request is
   made through the admin API, another process);
 - a daily digest per officer, at a configured local hour, of the cases in their queues due
-  within two working days or overdue, and of transfer requests to their queues whose
-  respond-by date is that close or past.
+  within two working days or overdue (naming the deadlines missed: triage, acceptance notice,
+  substantive feedback, handling, rectification, look-back), and of transfer requests to their
+  queues whose respond-by date is that close or past.
 
 Each alert has a dedup key (kind, subject, officer), so scanning again never alerts twice.
 """
@@ -241,6 +242,11 @@ class AlertService:
                         "severity": case.severity,
                         "due": due.isoformat(),
                         "overdue": due < day,
+                        # Which deadlines were missed (acceptance notice, feedback, …).
+                        "reasons": [
+                            str(m)
+                            for m in self._deadlines.missed(case.status, case.received_on, due, day)
+                        ],
                     }
                     for case, due in cases
                     if set(case.holders) & set(queues)

@@ -1,26 +1,36 @@
-"""The officers' side of a case: list, read (audited), triage, change status.
+"""The officers' side of a case: list, read (audited), triage; the helpers every step uses.
 
 Every decrypting path goes through `_open_case_key`, which can only succeed with the private
 key of a queue that holds the case (P3): a missing access check elsewhere still cannot read.
+New items are sealed to the public key derived from that key, checked against the stored
+column (`cases.case_keys`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from cases.attachments import ATTACHMENT_KIND, describe, open_attachment
-from cases.categories import CATEGORIES, NotAcceptedReason, Queue, Routing, Severity
-from cases.deadlines import DeadlinePolicy, Deadlines
+from cases.audit import record_denied
+from cases.case_keys import checked_public, held_case_key, parked_case_key
+from cases.case_views import (
+    CaseDetail,
+    CaseSummary,
+    EventView,
+    ItemView,
+    TriageDecision,
+    summary_row,
+)
+from cases.categories import CATEGORIES, Queue, Routing
+from cases.deadlines import DeadlinePolicy, Deadlines, due_fields, feedback_given
 from cases.errors import DecryptionError, InvalidInput, NotFound
 from cases.intake import NOTE_KIND, REPORT_KIND
-from cases.lifecycle import Status, check_transition, reporter_status
+from cases.lifecycle import Status, Step, check_step, reporter_status
 from cases.officers import OfficerSession
 from cases.ports import (
     CaseFilter,
     CaseRecord,
     EventRecord,
-    IntakeMetaRecord,
     ItemRecord,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -30,86 +40,17 @@ from cases.roles import CASEWORK_ROLES, Role, require
 from cases.runtime import Clock, utcnow
 from storage.crypto import keys
 
+__all__ = [
+    "MAX_NOTE_CHARS",
+    "CaseDetail",
+    "CaseSummary",
+    "CaseworkService",
+    "EventView",
+    "ItemView",
+    "TriageDecision",
+]
+
 MAX_NOTE_CHARS = 4000
-
-
-@dataclass(frozen=True)
-class CaseSummary:
-    """A list row: metadata only, nothing decrypted."""
-
-    reference: str
-    category: str
-    severity: str
-    status: str
-    routing: str
-    holders: tuple[str, ...]
-    received_on: dt.date
-    reporter_unreachable: bool
-    due_on: dt.date | None = None
-    overdue: bool = False
-    disposition: str | None = None
-    rectification_due_on: dt.date | None = None
-    look_back_failures: int = 0
-    closed_on: dt.date | None = None
-
-
-@dataclass(frozen=True)
-class ItemView:
-    kind: str
-    text: str
-    on: dt.date
-    officer_id: str | None
-    reporter_visible: bool
-
-
-@dataclass(frozen=True)
-class EventView:
-    status: str
-    reporter_status: str
-    on: dt.date
-    officer_id: str | None
-    note: str | None
-
-
-@dataclass(frozen=True)
-class CaseDetail:
-    summary: CaseSummary
-    not_accepted_reason: str | None
-    report: str
-    items: tuple[ItemView, ...]
-    history: tuple[EventView, ...]
-    intake: IntakeMetaRecord | None = None
-
-
-@dataclass(frozen=True)
-class TriageDecision:
-    """Route to a queue (or both), or not accept with a fixed reason and an optional note."""
-
-    routing: Routing | None = None
-    not_accepted_reason: NotAcceptedReason | None = None
-    category: str | None = None
-    severity: Severity | None = None
-    note: str | None = None
-
-
-def _summary(case: CaseRecord, today: dt.date | None = None) -> CaseSummary:
-    due = case.due_on
-    return CaseSummary(
-        reference=case.reference,
-        category=case.category,
-        severity=case.severity,
-        status=case.status,
-        routing=case.routing,
-        holders=case.holders,
-        received_on=case.received_on,
-        reporter_unreachable=case.reporter_unreachable,
-        due_on=due,
-        overdue=due is not None and today is not None and due < today,
-        disposition=case.disposition,
-        rectification_due_on=case.rectification_due_on,
-        look_back_failures=case.look_back_failures,
-        closed_on=case.closed_on,
-    )
 
 
 class CaseworkService:
@@ -128,19 +69,16 @@ class CaseworkService:
     def _today(self) -> dt.date:
         return self._clock().date()
 
-    def _due_for(self, case: CaseRecord, status: Status) -> dict[str, object]:
-        """The due date a case carries in `status` (DESIGN §4 deadlines)."""
-        handling = case.handling_due_on or self._deadlines.handling_due(
-            case.received_on, extended=case.extended
-        )
-        if status is Status.RECTIFICATION:
-            return {"due_on": case.rectification_due_on, "handling_due_on": handling}
-        if status is Status.LOOK_BACK and case.rectification_due_on is not None:
-            due = self._deadlines.look_back_due(case.rectification_due_on)
-            return {"due_on": due, "handling_due_on": handling}
-        if status in (Status.CLOSED, Status.NOT_ACCEPTED):
-            return {"due_on": None, "closed_on": self._today()}
-        return {"due_on": handling, "handling_due_on": handling, "closed_on": None}
+    def _summary(self, case: CaseRecord, today: dt.date) -> CaseSummary:
+        return summary_row(case, today, self._deadlines)
+
+    def _due_for(
+        self, case: CaseRecord, status: Status, *, feedback_given: bool
+    ) -> dict[str, object]:
+        return due_fields(case, status, self._deadlines, self._today(), feedback_given)
+
+    async def _feedback_given(self, uow: UnitOfWork, case: CaseRecord) -> bool:
+        return feedback_given(await uow.cases.events(case.id))
 
     async def list_cases(
         self,
@@ -160,8 +98,6 @@ class CaseworkService:
         """Cases held by the officer's queues (or one of them), newest first. No decryption."""
         require(session.role, CASEWORK_ROLES)
         queues = tuple(q for q in session.queue_keys if queue is None or q == queue)
-        if not queues:
-            return []
         today = self._today()
         query = CaseFilter(
             queues,
@@ -177,7 +113,19 @@ class CaseworkService:
             sort=sort,
         )
         async with self._uow() as uow:
-            return [_summary(c, today) for c in await uow.cases.search(query)]
+            found = await uow.cases.search(query) if queues else []
+            rows = [self._summary(c, today) for c in found]
+            # Metadata only, but still a view of which cases exist (DESIGN P6); audited even
+            # when the filter names a queue the officer does not hold.
+            await uow.audit.append(
+                at=self._clock(),
+                officer_id=session.officer_id,
+                action="cases_listed",
+                case_reference=None,
+                detail=f"{len(rows)} rows",
+            )
+            await uow.commit()
+        return rows
 
     async def _load(self, uow: UnitOfWork, session: OfficerSession, reference: str) -> CaseRecord:
         case = await uow.cases.by_reference(normalize_reference(reference))
@@ -188,6 +136,7 @@ class CaseworkService:
             or case.visible_after > self._clock()
             or not set(case.holders) & set(session.queue_keys)
         ):
+            await record_denied(uow, self._clock(), session, reference)
             raise NotFound("no such case in your queues")
         return case
 
@@ -210,15 +159,18 @@ class CaseworkService:
         kind: str,
         item_id: str,
         text: str,
+        case_public: bytes | None = None,
     ) -> None:
-        """An officers-only case item, sealed to the case key (public: no private key needed)."""
+        """An officers-only case item, sealed to the case key (checked, see `_case_public`)."""
+        if case_public is None:
+            case_public = await self._case_public(uow, session, case)
         await uow.cases.add_item(
             ItemRecord(
                 id=item_id,
                 case_id=case.id,
                 position=await uow.cases.next_position(case.id),
                 kind=kind,
-                sealed=keys.seal_item(case.case_public_key, case.id, kind, item_id, text),
+                sealed=keys.seal_item(case_public, case.id, kind, item_id, text),
                 sealed_for_reporter=None,
                 officer_id=session.officer_id,
                 created_on=self._today(),
@@ -228,12 +180,27 @@ class CaseworkService:
     async def _open_case_key(
         self, uow: UnitOfWork, session: OfficerSession, case: CaseRecord
     ) -> bytes:
-        """The case private key, opened with any held queue key; the keys decide, not checks."""
-        for queue, sealed in (await uow.cases.case_keys(case.id)).items():
-            queue_private = session.queue_key(queue)
-            if queue_private is not None:
-                return keys.open_case_key(case.id, queue, queue_private, sealed)
-        raise DecryptionError("none of your queue keys opens this case")
+        """The case private key, opened with any held queue key; the keys decide, not checks.
+
+        Also refuses (DecryptionError) a case whose stored public key is not this key's.
+        """
+        case_private = await held_case_key(uow, session, case)
+        if case_private is None:
+            raise DecryptionError("none of your queue keys opens this case")
+        checked_public(case, case_private)
+        return case_private
+
+    async def _case_public(
+        self, uow: UnitOfWork, session: OfficerSession, case: CaseRecord
+    ) -> bytes:
+        """The public key to seal new items to, derived from a case key this session opens:
+        a holding queue's, or one a pending transfer parked for it (`cases.case_keys`)."""
+        case_private = await held_case_key(uow, session, case)
+        if case_private is None:
+            case_private = await parked_case_key(uow, session, case)
+        if case_private is None:
+            raise DecryptionError("none of your queue keys opens this case")
+        return checked_public(case, case_private)
 
     async def open_case(self, session: OfficerSession, reference: str) -> CaseDetail:
         """Decrypt a case for an officer of a holding queue; every view is audited."""
@@ -284,7 +251,12 @@ class CaseworkService:
         )
         intake = await uow.intake_meta.get(case.id)
         return CaseDetail(
-            _summary(case, self._today()), case.not_accepted_reason, report, views, history, intake
+            self._summary(case, self._today()),
+            case.not_accepted_reason,
+            report,
+            views,
+            history,
+            intake,
         )
 
     async def triage(
@@ -303,10 +275,12 @@ class CaseworkService:
             if decision.routing is not None:
                 await _check_recusal(uow, case, decision.routing)
             target = Status.ACCEPTED if decision.routing else Status.NOT_ACCEPTED
-            check_transition(Status(case.status), target, via_triage=True)
+            check_step(Status(case.status), target, Step.TRIAGE)
             case_private = await self._open_case_key(uow, session, case)
+            case_public = checked_public(case, case_private)
             fields: dict[str, object] = {"status": target, "updated_at": self._clock()}
-            fields.update(self._due_for(case, target))
+            # The decision is the acceptance notice, not yet feedback on the substance.
+            fields.update(self._due_for(case, target, feedback_given=False))
             if decision.category:
                 fields["category"] = decision.category
             if decision.severity:
@@ -326,7 +300,9 @@ class CaseworkService:
             else:
                 fields["not_accepted_reason"] = decision.not_accepted_reason
             await uow.cases.update(case.id, **fields)
-            await self._record_event(uow, session, case, target, decision.note, notify=True)
+            await self._record_event(
+                uow, session, case, target, decision.note, notify=True, case_public=case_public
+            )
             await self._audit(
                 uow,
                 session,
@@ -337,31 +313,7 @@ class CaseworkService:
             await uow.commit()
             updated = await uow.cases.by_reference(case.reference)
         assert updated is not None  # noqa: S101 - just written in this transaction
-        return _summary(updated, self._today())
-
-    async def change_status(
-        self, session: OfficerSession, reference: str, status: Status, note: str | None
-    ) -> CaseSummary:
-        """Move a case along the lifecycle, with an optional reporter-visible note."""
-        require(session.role, CASEWORK_ROLES)
-        async with self._uow() as uow:
-            case = await self._load(uow, session, reference)
-            current = Status(case.status)
-            check_transition(current, status)
-            if current is Status.CLOSED and not (note and note.strip()):
-                raise InvalidInput("reopening a closed case needs a reason in the note")
-            # Prove the session can open this case before changing it (P3, not just a check).
-            await self._open_case_key(uow, session, case)
-            await uow.cases.update(
-                case.id, status=status, updated_at=self._clock(), **self._due_for(case, status)
-            )
-            notify = reporter_status(status) != reporter_status(current)
-            await self._record_event(uow, session, case, status, note, notify=notify)
-            await self._audit(uow, session, case, "status_changed", f"{current}->{status}")
-            await uow.commit()
-            updated = await uow.cases.by_reference(case.reference)
-        assert updated is not None  # noqa: S101 - just written in this transaction
-        return _summary(updated, self._today())
+        return self._summary(updated, self._today())
 
     async def _record_event(
         self,
@@ -372,8 +324,12 @@ class CaseworkService:
         note: str | None,
         *,
         notify: bool,
+        case_public: bytes,
     ) -> None:
-        """Append a status event, its reporter-visible note and its outbox row (one transaction)."""
+        """Append a status event, its reporter-visible note and its outbox row (one transaction).
+
+        `case_public` comes from `_case_public`/`_checked_public`, never from the column alone.
+        """
         today = self._clock().date()
         position = await uow.cases.next_position(case.id)
         note_id = None
@@ -388,7 +344,7 @@ class CaseworkService:
                     case_id=case.id,
                     position=position,
                     kind=NOTE_KIND,
-                    sealed=keys.seal_item(case.case_public_key, case.id, NOTE_KIND, note_id, note),
+                    sealed=keys.seal_item(case_public, case.id, NOTE_KIND, note_id, note),
                     sealed_for_reporter=keys.seal_item(
                         case.reporter_public_key, case.id, NOTE_KIND, note_id, note
                     ),

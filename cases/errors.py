@@ -32,11 +32,20 @@ class InvalidTransition(SpeakUpError):
 
     code = "invalid_transition"
 
-    def __init__(self, current: str, requested: str, allowed: list[str]) -> None:
-        super().__init__(f"cannot go from {current} to {requested}")
+    def __init__(
+        self,
+        current: str,
+        requested: str,
+        allowed: list[str],
+        via: dict[str, str] | None = None,
+        message: str | None = None,
+    ) -> None:
+        super().__init__(message or f"cannot go from {current} to {requested}")
         self.current = current
         self.requested = requested
         self.allowed = allowed
+        # For each allowed status, the request that makes the move (see cases.lifecycle.Step).
+        self.via = via
 
 
 class InvalidInput(SpeakUpError):

@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 from cases.errors import InvalidInput
-from cases.intake import MAX_REPLY_CHARS, REPLY_KIND, IntakeService
+from cases.intake import IntakeService
 from cases.ports import ItemRecord
 from cases.references import new_id
+from cases.status_view import REPLY_KIND
 from storage.crypto import keys
+
+# One reply is one Telegram message, and Telegram delivers at most 4096 characters in one; a
+# longer text reaches the bot as several messages, each saved as a reply of its own.
+MAX_REPLY_CHARS = 4096
 
 
 class ReporterFollowUp:
     """What a reporter does with a receipt after filing: reply to officers, change notices.
 
-    Kept next to IntakeService and sharing its receipt derivation; it only ever seals (to the
-    case key and the reporter key), so the bot still cannot read stored content (P2).
+    Kept next to IntakeService and sharing its receipt derivation. It only ever seals, and
+    what the reporter writes goes to the case key alone, so the bot cannot read it back (P2).
     """
 
     def __init__(self, intake: IntakeService) -> None:
         self._intake = intake
 
     async def reply(self, receipt: str, text: str) -> bool:
-        """Seal a reply to the case key (officers) and the reporter key (their own history)."""
+        """Seal a reply for the officers; False when the receipt opens no case (any more).
+
+        Sealed to the case key only, like the report: a copy under the reporter key would be
+        open to the bot, whose notify links hold the reporter seed (P2). The reporter's history
+        shows that they replied and when, not the text.
+        """
         if not text.strip() or len(text) > MAX_REPLY_CHARS:
             raise InvalidInput(f"a reply has 1 to {MAX_REPLY_CHARS} characters")
         receipt_keys = await self._intake.receipt_keys(receipt)
@@ -37,9 +47,7 @@ class ReporterFollowUp:
                     position=await uow.cases.next_position(case.id),
                     kind=REPLY_KIND,
                     sealed=keys.seal_item(case.case_public_key, case.id, REPLY_KIND, item_id, text),
-                    sealed_for_reporter=keys.seal_item(
-                        case.reporter_public_key, case.id, REPLY_KIND, item_id, text
-                    ),
+                    sealed_for_reporter=None,
                     officer_id=None,
                     created_on=today,
                 )

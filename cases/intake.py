@@ -15,7 +15,7 @@ from cases.attachments import seal_attachment
 from cases.categories import CATEGORIES, OTHER, Queue, Severity
 from cases.deadlines import DeadlinePolicy, Deadlines
 from cases.errors import InvalidInput, NotFound
-from cases.lifecycle import ReporterStatus, Status, reporter_status
+from cases.lifecycle import Status
 from cases.ports import (
     CaseRecord,
     EventRecord,
@@ -27,6 +27,7 @@ from cases.ports import (
 )
 from cases.references import new_id, new_reference
 from cases.runtime import Clock, KdfPool, utcnow
+from cases.status_view import StatusView, read_status
 from cases.triage_rules import TriageEngine, TriageSuggestion, respecting_recusal
 from storage.crypto import keys
 from storage.crypto.notify import NotifyTarget, seal_link
@@ -35,11 +36,9 @@ from storage.crypto.receipts import ReceiptKeys, derive_receipt_keys
 
 REPORT_KIND = "report"
 NOTE_KIND = "note"
-REPLY_KIND = "reply"
 DEPARTMENT_KIND = "department"
 ATTACHMENT_KIND = "attachment"
 MAX_REPORT_CHARS = 20_000
-MAX_REPLY_CHARS = 4000
 
 
 class InvolvedHandler(StrEnum):
@@ -93,22 +92,6 @@ class Submitted:
     case_id: str
     reference: str
     reporter_seed: bytes
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    status: ReporterStatus
-    on: dt.date
-    note: str | None
-    # The reporter's own replies are listed as entries with `reply` set.
-    reply: str | None = None
-
-
-@dataclass(frozen=True)
-class StatusView:
-    reference: str
-    status: ReporterStatus
-    history: tuple[HistoryEntry, ...]
 
 
 @dataclass(frozen=True)
@@ -276,11 +259,16 @@ class IntakeService:
     async def set_notifications(
         self, case_id: str, level: str, *, chat_id: int, language: str, reporter_seed: bytes
     ) -> None:
-        """Store, replace or delete the notify link for a case."""
+        """Store, replace or delete the notify link for a case.
+
+        Opting in again also clears `reporter_unreachable`: the chat that was gone is back (or
+        is another one), so officers should no longer read the case as unreachable.
+        """
         async with self._uow() as uow:
             if level == NotifyLevel.OFF:
                 await uow.outbox.delete_link(case_id)
             else:
+                await uow.cases.update(case_id, reporter_unreachable=False)
                 # Status-only links hold no reporter seed: the bot could not open officer
                 # messages for that chat even if asked.
                 seed = reporter_seed if level == NotifyLevel.FULL else None
@@ -292,37 +280,11 @@ class IntakeService:
     async def status(self, receipt: str) -> StatusView | None:
         """The reporter-visible history of the case a receipt opens, or None."""
         receipt_keys = await self._receipt_keys(receipt)
-        reporter = receipt_keys.reporter
         async with self._uow() as uow:
             case = await uow.cases.by_lookup_tag(receipt_keys.lookup_tag)
             if case is None:
                 return None
-            history: list[tuple[int, HistoryEntry]] = []
-            for event in await uow.cases.events(case.id):
-                note = None
-                if event.note_item_id:
-                    item = await uow.cases.item(event.note_item_id)
-                    if item is not None and item.sealed_for_reporter is not None:
-                        note = keys.open_item(
-                            reporter.private, case.id, item.kind, item.id, item.sealed_for_reporter
-                        )
-                entry = HistoryEntry(reporter_status(Status(event.status)), event.occurred_on, note)
-                history.append((event.position, entry))
-            for item in await uow.cases.items(case.id):
-                if item.kind == REPLY_KIND and item.sealed_for_reporter is not None:
-                    reply = keys.open_item(
-                        reporter.private, case.id, item.kind, item.id, item.sealed_for_reporter
-                    )
-                    status = reporter_status(Status(case.status))
-                    history.append(
-                        (item.position, HistoryEntry(status, item.created_on, None, reply))
-                    )
-            history.sort(key=lambda pair: pair[0])
-        return StatusView(
-            case.reference,
-            reporter_status(Status(case.status)),
-            tuple(entry for _, entry in history),
-        )
+            return await read_status(uow, case, receipt_keys.reporter.private)
 
 
 def _check_recusal(draft: Draft) -> None:

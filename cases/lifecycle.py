@@ -1,10 +1,17 @@
 """The case state machine of DESIGN §4, and what the reporter is shown of it.
 
-received ──triage──▶ accepted ──▶ in_progress ⇄ waiting_reporter
-   └──▶ not_accepted ──▶ closed        │
-                                       ├──▶ rectification ──▶ look_back ──▶ closed
-                                       │          ▲──── failed ────┘
-                                       └──▶ closed ──reopen──▶ in_progress
+received          ─triage→         accepted | not_accepted
+accepted          ─status→         in_progress
+in_progress       ─status→         waiting_reporter       (and back, ─status→)
+in_progress       ─rectification→  rectification          (owner unit, due date)
+in_progress       ─close→          closed                 (outcome text)
+rectification     ─status→         look_back
+look_back         ─look-back→      closed (passed) | rectification (failed, counted)
+not_accepted      ─close→          closed                 (outcome; closed as of the decision)
+closed            ─reopen→         in_progress            (reason)
+
+Each move names the request (`Step`) that makes it; any other request refuses it with 409
+and says which one would.
 """
 
 from __future__ import annotations
@@ -40,20 +47,43 @@ class ReporterStatus(StrEnum):
     WAITING_REPORTER = "waiting_reporter"
 
 
-TRANSITIONS: dict[Status, frozenset[Status]] = {
-    # Leaving `received` is triage's decision and goes through the triage service only.
-    Status.RECEIVED: frozenset({Status.ACCEPTED, Status.NOT_ACCEPTED}),
-    Status.ACCEPTED: frozenset({Status.IN_PROGRESS}),
-    Status.IN_PROGRESS: frozenset({Status.WAITING_REPORTER, Status.RECTIFICATION, Status.CLOSED}),
-    Status.WAITING_REPORTER: frozenset({Status.IN_PROGRESS}),
-    Status.RECTIFICATION: frozenset({Status.LOOK_BACK}),
-    # Look-back passed → closed; failed → back to rectification.
-    Status.LOOK_BACK: frozenset({Status.CLOSED, Status.RECTIFICATION}),
-    Status.NOT_ACCEPTED: frozenset({Status.CLOSED}),
-    # Reopening a closed case needs a reason (the note).
-    Status.CLOSED: frozenset({Status.IN_PROGRESS}),
+class Step(StrEnum):
+    """The request that makes a transition: its path under `/cases/{reference}/`.
+
+    Only `status` is a bare move; every other step carries what DESIGN §4 requires of it, so
+    it has an endpoint (and a service method) of its own that insists on it.
+    """
+
+    TRIAGE = "triage"  # routing, or a not-accepted reason
+    STATUS = "status"  # nothing more is needed
+    RECTIFICATION = "rectification"  # owner unit and due date
+    LOOK_BACK = "look-back"  # passed (outcome) or failed (counted)
+    CLOSE = "close"  # an outcome text for the reporter
+    REOPEN = "reopen"  # a reason for the reporter
+
+
+STEPS: dict[Status, dict[Status, Step]] = {
+    Status.RECEIVED: {Status.ACCEPTED: Step.TRIAGE, Status.NOT_ACCEPTED: Step.TRIAGE},
+    Status.ACCEPTED: {Status.IN_PROGRESS: Step.STATUS},
+    Status.IN_PROGRESS: {
+        Status.WAITING_REPORTER: Step.STATUS,
+        Status.RECTIFICATION: Step.RECTIFICATION,
+        Status.CLOSED: Step.CLOSE,
+    },
+    Status.WAITING_REPORTER: {Status.IN_PROGRESS: Step.STATUS},
+    # Starting the look-back needs nothing: its due date follows from the rectification's.
+    Status.RECTIFICATION: {Status.LOOK_BACK: Step.STATUS},
+    # Look-back passed → closed; failed → back to rectification, counted.
+    Status.LOOK_BACK: {Status.CLOSED: Step.LOOK_BACK, Status.RECTIFICATION: Step.LOOK_BACK},
+    # A not-accepted case is closed as of the decision (retention counts from it); closing it
+    # explicitly only adds an outcome text and keeps that date.
+    Status.NOT_ACCEPTED: {Status.CLOSED: Step.CLOSE},
+    Status.CLOSED: {Status.IN_PROGRESS: Step.REOPEN},
 }
 
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    current: frozenset(targets) for current, targets in STEPS.items()
+}
 TRIAGE_DECISIONS = TRANSITIONS[Status.RECEIVED]
 
 REPORTER_VIEW: dict[Status, ReporterStatus] = {
@@ -69,18 +99,33 @@ REPORTER_VIEW: dict[Status, ReporterStatus] = {
 }
 
 
-def allowed_from(current: Status, *, via_triage: bool) -> list[str]:
-    """The statuses reachable from `current` through the status service or through triage."""
-    if (current is Status.RECEIVED) != via_triage:
-        return []
+def allowed_from(current: Status) -> list[str]:
+    """The statuses reachable from `current`, whichever request makes the move."""
     return sorted(TRANSITIONS[current])
 
 
-def check_transition(current: Status, requested: Status, *, via_triage: bool = False) -> None:
-    """Raise InvalidTransition (with the allowed targets) unless current → requested is legal."""
-    allowed = allowed_from(current, via_triage=via_triage)
-    if requested not in allowed:
-        raise InvalidTransition(current, requested, allowed)
+def via(current: Status) -> dict[str, str]:
+    """For each status reachable from `current`, the request (Step) that makes the move."""
+    return {str(target): str(step) for target, step in sorted(STEPS[current].items())}
+
+
+def refused(current: Status, requested: str, message: str) -> InvalidTransition:
+    """The 409 for a request that does not fit `current`, naming what would."""
+    return InvalidTransition(current, requested, allowed_from(current), via(current), message)
+
+
+def check_step(current: Status, requested: Status, step: Step) -> None:
+    """Raise InvalidTransition (naming the allowed moves and their requests) unless
+    current → requested is legal *and* is made by `step`."""
+    expected = STEPS[current].get(requested)
+    if expected is None:
+        raise refused(current, requested, f"cannot go from {current} to {requested}")
+    if expected is not step:
+        raise refused(
+            current,
+            requested,
+            f"{current} → {requested} is made by POST /cases/{{reference}}/{expected}",
+        )
 
 
 def reporter_status(status: Status) -> ReporterStatus:

@@ -76,10 +76,18 @@ class MembershipService:
         return key
 
     async def members(self, session: OfficerSession, queue: str) -> list[MemberView]:
+        """Who holds the queue key (members only); the listing is audited."""
         self._member_key(session, queue)
         async with self._uow() as uow:
             await purge_expired_grants(uow, self._clock())
             members = await uow.accounts.members(queue)
+            await uow.audit.append(
+                at=self._clock(),
+                officer_id=session.officer_id,
+                action="members_listed",
+                case_reference=None,
+                detail=f"{queue}: {len(members)} rows",
+            )
             await uow.commit()
         return [MemberView(m.username, m.granted_at, m.expires_at) for m in members]
 

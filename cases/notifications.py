@@ -37,6 +37,8 @@ class Notification:
     note: str | None
     attempts: int
     parts_sent: int = 0
+    # For "not accepted": the fixed reason triage gave (a code, never free text).
+    reason: str | None = None
 
 
 class NotificationService:
@@ -99,16 +101,23 @@ class NotificationService:
                         )
                 case = await uow.cases.by_id(row.case_id)
                 reference = case.reference if case else ""
+                status = Status(event.status)
+                # The reason is a fixed code on the case row, shown at every notify level
+                # like the status itself; the officer's own words stay full-level only.
+                reason = (
+                    case.not_accepted_reason if case and status is Status.NOT_ACCEPTED else None
+                )
                 out.append(
                     Notification(
                         row.id,
                         row.case_id,
                         reference,
                         target,
-                        reporter_status(Status(event.status)),
+                        reporter_status(status),
                         note,
                         row.attempts,
                         row.parts_sent,
+                        reason,
                     )
                 )
         if nobody:

@@ -1,5 +1,8 @@
 """Retention (DESIGN §4): closed cases are purged after their period; notify links sooner.
 
+A not-accepted case counts as closed from the triage decision (its `closed_on`), whether or not
+an officer also closes it later with an outcome text.
+
 - not accepted and unfounded cases: `short` (default 60 days) after closing;
 - every other case: `long` (default 3 years) after closing;
 - notify links: `notify_link` (default 30 days) after closing, whatever the case;

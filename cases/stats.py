@@ -1,7 +1,8 @@
 """Overseer statistics with small-group protection (P10).
 
-Four one-way breakdowns of the same case total — by holding queue, category, status and month
-received — plus the share of closed cases closed within their handling deadline and the median
+Five one-way breakdowns of the same case total — by holding queue, category, status, month
+received, and whether the report involves report handlers (and where the reporter sent it) —
+plus the share of closed cases closed within their handling deadline and the median
 days to close. Metadata only: nothing is decrypted.
 
 Suppression, per breakdown, because each breakdown sums to the published total:
@@ -24,12 +25,21 @@ from dataclasses import dataclass
 from cases.categories import CATEGORIES
 from cases.lifecycle import Status
 from cases.officers import OfficerSession
-from cases.ports import CaseRecord, UnitOfWorkFactory
+from cases.ports import CaseRecord, IntakeMetaRecord, UnitOfWorkFactory
 from cases.roles import Role, require
 from cases.runtime import Clock, utcnow
 
 STATS_READERS = frozenset({Role.OVERSEER})
 QUEUE_CELLS = ("triage", "union", "discipline", "joint", "none")
+# Reports about report handlers (DESIGN §4 recusal), by the route the reporter chose: about
+# union staff or funds (to discipline); about discipline staff, to the union or to the overseer.
+# The overseer holds no queue key, so this count is how those reports reach them at all.
+HANDLER_CELLS = (
+    "none",
+    "union_staff",
+    "discipline_staff_to_union",
+    "discipline_staff_to_overseer",
+)
 
 Cells = dict[str, int | None]
 
@@ -42,6 +52,7 @@ class Statistics:
     by_category: Cells
     by_status: Cells
     by_month: Cells
+    by_handler_involved: Cells
     closed_within_deadline_share: float | None
     median_days_to_close: float | None
 
@@ -80,6 +91,16 @@ def _queue_of(case: CaseRecord) -> str:
     return "none"
 
 
+def _handler_cell(meta: IntakeMetaRecord | None) -> str:
+    if meta is None or meta.involves_handler is None:
+        return "none"
+    if meta.involves_handler == "union":
+        return "union_staff"
+    if meta.handler_route == "overseer":
+        return "discipline_staff_to_overseer"
+    return "discipline_staff_to_union"
+
+
 def _months(first: dt.date, last: dt.date) -> list[str]:
     months, year, month = [], first.year, first.month
     while (year, month) <= (last.year, last.month):
@@ -110,6 +131,7 @@ class StatsService:
         now = self._clock()
         async with self._uow() as uow:
             cases = await uow.stats.all_cases(now)
+            handlers = {c.id: _handler_cell(await uow.intake_meta.get(c.id)) for c in cases}
             await uow.audit.append(
                 at=now,
                 officer_id=session.officer_id,
@@ -118,10 +140,14 @@ class StatsService:
                 detail="",
             )
             await uow.commit()
-        return self.compute(cases, now.date())
+        return self.compute(cases, now.date(), handlers)
 
-    def compute(self, cases: list[CaseRecord], today: dt.date) -> Statistics:
-        """The published figures for `cases`, suppressed for k."""
+    def compute(
+        self, cases: list[CaseRecord], today: dt.date, handlers: dict[str, str] | None = None
+    ) -> Statistics:
+        """The published figures for `cases`, suppressed for k. `handlers` maps a case id to
+        its HANDLER_CELLS cell (absent: `none`)."""
+        handlers = handlers or {}
         k = self._k
         first = min((c.received_on for c in cases), default=today)
         breakdowns = {
@@ -131,6 +157,7 @@ class StatsService:
             "month": _count(
                 [c.received_on.strftime("%Y-%m") for c in cases], _months(first, today)
             ),
+            "handler": _count([handlers.get(c.id, "none") for c in cases], list(HANDLER_CELLS)),
         }
         total = len(cases)
         if total < k:
@@ -166,6 +193,7 @@ def _statistics(
         by_category=cells["category"],
         by_status=cells["status"],
         by_month=cells["month"],
+        by_handler_involved=cells["handler"],
         closed_within_deadline_share=share,
         median_days_to_close=median,
     )

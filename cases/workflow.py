@@ -1,18 +1,25 @@
-"""The closed loop after triage: dispositions, rectification, look-back, closing, reopening,
-extensions, messages to the reporter and internal notes (DESIGN §4).
+"""The closed loop after triage: plain status moves, dispositions, rectification, look-back,
+closing, reopening, extensions, messages to the reporter and internal notes (DESIGN §4).
 
-Every step proves the session can open the case key first (P3), writes its event, outbox row
-and audit row in one transaction.
+Each step is one `_Change` run by `_step`: it checks the move against the lifecycle (which
+request makes which transition, `cases.lifecycle.STEPS`), proves the session can open the case
+key (P3), and writes the case fields, the sealed items, the event, the outbox row and the audit
+row in one transaction — so a failure anywhere leaves no trace, and nothing reaches the reporter
+that did not happen.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
+from cases.case_keys import checked_public
 from cases.casework import MAX_NOTE_CHARS, CaseSummary, CaseworkService
+from cases.deadlines import FEEDBACK_STATUSES, HANDLING_STATUSES
 from cases.dispositions import Disposition, allowed_for
 from cases.errors import Conflict, InvalidInput
-from cases.lifecycle import Status, check_transition
+from cases.lifecycle import Status, Step, check_step, refused, reporter_status
 from cases.officers import OfficerSession
 from cases.ports import CaseRecord
 from cases.references import new_id
@@ -20,6 +27,8 @@ from cases.roles import CASEWORK_ROLES, Role, require
 
 INTERNAL_NOTE_KIND = "internal_note"
 RECTIFICATION_KIND = "rectification"
+
+Fields = Callable[[CaseRecord], dict[str, object]]
 
 
 def _text(value: str, what: str) -> str:
@@ -31,64 +40,135 @@ def _text(value: str, what: str) -> str:
     return value
 
 
-class WorkflowService(CaseworkService):
-    """Case steps beyond a plain status change."""
+def _optional(value: str | None, what: str) -> str | None:
+    return _text(value, what) if value is not None and value.strip() else None
 
-    async def _step(
-        self,
-        session: OfficerSession,
-        reference: str,
-        target: Status | None,
-        note: str | None,
-        action: str,
-        detail: str,
-        fields: dict[str, object] | None = None,
-        *,
-        expect: Status | None = None,
-    ) -> CaseSummary:
+
+@dataclass(frozen=True)
+class _Change:
+    """One workflow step, as `_step` carries it out."""
+
+    action: str  # the audit action
+    step: Step | None = None  # the request, when the step moves the case to `target`
+    target: Status | None = None
+    expect: frozenset[Status] | None = None  # where a step without a move applies
+    what: str = ""  # the step's name in a refusal
+    note: str | None = None  # words for the reporter: an event, an outbox row
+    items: tuple[tuple[str, str], ...] = ()  # officers-only items (kind, text)
+    fields: Fields | None = None  # case fields, from the case as read in the transaction
+    detail: Callable[[CaseRecord], str] | str = ""
+
+
+def _differing(case: CaseRecord, changes: dict[str, object]) -> dict[str, object]:
+    """The changes that change something (a message alone writes no case field)."""
+    return {k: v for k, v in changes.items() if getattr(case, k) != v}
+
+
+def _with(case: CaseRecord, changes: dict[str, object]) -> CaseRecord:
+    """The case as it will be once `changes` are written (for computing its due date)."""
+    known = {k: v for k, v in changes.items() if k in CaseRecord.__dataclass_fields__}
+    return replace(case, **known)  # type: ignore[arg-type]
+
+
+class WorkflowService(CaseworkService):
+    """Case steps after triage, each refusing what DESIGN §4 does not allow."""
+
+    async def _step(self, session: OfficerSession, reference: str, change: _Change) -> CaseSummary:
         require(session.role, CASEWORK_ROLES)
         async with self._uow() as uow:
             case = await self._load(uow, session, reference)
             current = Status(case.status)
-            if expect is not None and current is not expect:
-                raise Conflict(f"the case must be {expect}, it is {current}")
-            await self._open_case_key(uow, session, case)
-            changes = dict(fields or {})
-            if target is not None and target is not current:
-                check_transition(current, target)
-                changes.update(self._due_for(_with(case, changes), target), status=target)
-            if changes:
-                await uow.cases.update(case.id, updated_at=self._clock(), **changes)
-            status = target or current
-            await self._record_event(uow, session, case, status, note, notify=target is not None)
-            await self._audit(uow, session, case, action, detail)
+            if change.target is not None:
+                assert change.step is not None  # noqa: S101 - a move always names its request
+                check_step(current, change.target, change.step)
+            elif change.expect is not None and current not in change.expect:
+                needs = " or ".join(sorted(change.expect))
+                raise refused(
+                    current, change.action, f"{change.what} needs a case {needs}; it is {current}"
+                )
+            case_public = checked_public(case, await self._open_case_key(uow, session, case))
+            status = change.target or current
+            changes = change.fields(case) if change.fields else {}
+            if change.target is not None:
+                changes["status"] = change.target
+            moved = change.target is not None
+            # Anything the reporter reads after the triage decision is substantive feedback.
+            speaks = current is not Status.RECEIVED and (
+                change.note is not None or (moved and status in FEEDBACK_STATUSES)
+            )
+            given = speaks or await self._feedback_given(uow, case)
+            changes.update(self._due_for(_with(case, changes), status, feedback_given=given))
+            changed = _differing(case, changes)
+            if changed:
+                await uow.cases.update(case.id, updated_at=self._clock(), **changed)
+            for kind, text in change.items:
+                await self._add_item(uow, session, case, kind, new_id(), text, case_public)
+            if moved or change.note is not None:
+                notify = moved and reporter_status(status) != reporter_status(current)
+                await self._record_event(
+                    uow, session, case, status, change.note, notify=notify, case_public=case_public
+                )
+            detail = change.detail(case) if callable(change.detail) else change.detail
+            await self._audit(uow, session, case, change.action, detail)
             await uow.commit()
             updated = await uow.cases.by_id(case.id)
         assert updated is not None  # noqa: S101 - just written in this transaction
-        return self._summarize(updated)
+        return self._summary(updated, self._today())
 
-    def _summarize(self, case: CaseRecord) -> CaseSummary:
-        from cases.casework import _summary
+    def _check_due(self, due_on: dt.date, what: str) -> None:
+        """Due dates officers set lie between today and `DeadlinePolicy.max_due_days` ahead."""
+        today = self._today()
+        if due_on < today:
+            raise InvalidInput(f"{what} is in the past")
+        if due_on > self._deadlines.latest_due(today):
+            days = self._deadlines.policy.max_due_days
+            raise InvalidInput(f"{what} may be at most {days} days ahead")
 
-        return _summary(case, self._today())
-
-    async def set_disposition(
-        self, session: OfficerSession, reference: str, disposition: Disposition, note: str | None
+    async def change_status(
+        self, session: OfficerSession, reference: str, status: Status, note: str | None
     ) -> CaseSummary:
-        """Record how the holding queue disposes of the case (its own list only)."""
-        require(session.role, frozenset({Role.UNION, Role.DISCIPLINE}))
-        if disposition not in allowed_for(set(session.queue_keys)):
-            raise InvalidInput("this disposition is not one of your queue's")
+        """A move that needs nothing more (`Step.STATUS`), with an optional reporter-visible
+        note; any other move is refused with 409 naming the request that makes it."""
         return await self._step(
             session,
             reference,
-            None,
-            note,
-            "disposition_set",
-            disposition,
-            {"disposition": disposition},
-            expect=Status.IN_PROGRESS,
+            _Change(
+                "status_changed",
+                Step.STATUS,
+                status,
+                note=_optional(note, "the note"),
+                detail=lambda case: f"{case.status}->{status}",
+            ),
         )
+
+    async def set_disposition(
+        self,
+        session: OfficerSession,
+        reference: str,
+        disposition: Disposition,
+        note: str | None,
+        *,
+        reporter_visible: bool = False,
+    ) -> CaseSummary:
+        """Record how the holding queue disposes of an in-progress case (its own list only).
+
+        The note is internal unless `reporter_visible`: a disposition names the handling
+        (谈话函询, 移送审查调查 …), which is the officers' to tell, not a side effect.
+        """
+        require(session.role, frozenset({Role.UNION, Role.DISCIPLINE}))
+        if disposition not in allowed_for(set(session.queue_keys)):
+            raise InvalidInput("this disposition is not one of your queue's")
+        text = _optional(note, "the note")
+        change = _Change(
+            "disposition_set",
+            expect=frozenset({Status.IN_PROGRESS}),
+            what="a disposition",
+            note=text if reporter_visible else None,
+            items=((INTERNAL_NOTE_KIND, text),) if text and not reporter_visible else (),
+            fields=lambda case: {"disposition": disposition},
+            detail=disposition,
+        )
+        return await self._step(session, reference, change)
 
     async def rectify(
         self,
@@ -99,107 +179,97 @@ class WorkflowService(CaseworkService):
         note: str | None,
     ) -> CaseSummary:
         """Order rectification by an owner unit until a due date. The unit is sealed content."""
+        require(session.role, CASEWORK_ROLES)  # who asks comes before what they ask
         owner_unit = _text(owner_unit, "the owner unit")
-        if due_on < self._today():
-            raise InvalidInput("the rectification due date is in the past")
-        summary = await self._step(
-            session,
-            reference,
-            Status.RECTIFICATION,
-            note,
+        self._check_due(due_on, "the rectification due date")
+        change = _Change(
             "rectification_ordered",
-            due_on.isoformat(),
-            {"rectification_due_on": due_on},
+            Step.RECTIFICATION,
+            Status.RECTIFICATION,
+            note=_optional(note, "the note"),
+            items=((RECTIFICATION_KIND, owner_unit),),
+            fields=lambda case: {"rectification_due_on": due_on},
+            detail=due_on.isoformat(),
         )
-        await self._seal_item(session, reference, RECTIFICATION_KIND, owner_unit)
-        return summary
+        return await self._step(session, reference, change)
 
     async def look_back(
-        self, session: OfficerSession, reference: str, *, passed: bool, note: str | None
+        self,
+        session: OfficerSession,
+        reference: str,
+        *,
+        passed: bool,
+        note: str | None,
+        due_on: dt.date | None = None,
     ) -> CaseSummary:
-        """回头看: passed closes the case; failed sends it back to rectification, counted."""
+        """回头看 of a case in look-back: passed closes it (the note is the outcome); failed
+        sends it back to rectification, counted, optionally with a new due date."""
         require(session.role, CASEWORK_ROLES)
         if passed:
-            return await self.close(session, reference, note or "")
-        async with self._uow() as uow:
-            case = await self._load(uow, session, reference)
-        return await self._step(
-            session,
-            reference,
-            Status.RECTIFICATION,
-            note,
+            if due_on is not None:
+                raise InvalidInput("a new due date goes only with a failed look-back")
+            outcome = _text(note or "", "the outcome")
+            change = _Change("case_closed", Step.LOOK_BACK, Status.CLOSED, note=outcome)
+            return await self._step(session, reference, change)
+        if due_on is not None:
+            self._check_due(due_on, "the rectification due date")
+
+        def failed(case: CaseRecord) -> dict[str, object]:
+            fields: dict[str, object] = {"look_back_failures": case.look_back_failures + 1}
+            if due_on is not None:
+                fields["rectification_due_on"] = due_on
+            return fields
+
+        change = _Change(
             "look_back_failed",
-            str(case.look_back_failures + 1),
-            {"look_back_failures": case.look_back_failures + 1},
-            expect=Status.LOOK_BACK,
+            Step.LOOK_BACK,
+            Status.RECTIFICATION,
+            note=_optional(note, "the note"),
+            fields=failed,
+            detail=lambda case: str(case.look_back_failures + 1),
         )
+        return await self._step(session, reference, change)
 
     async def close(self, session: OfficerSession, reference: str, outcome: str) -> CaseSummary:
-        """Close with an outcome text the reporter reads."""
+        """Close an in-progress (or not-accepted) case with an outcome text the reporter reads."""
         outcome = _text(outcome, "the outcome")
-        return await self._step(session, reference, Status.CLOSED, outcome, "case_closed", "")
+        change = _Change("case_closed", Step.CLOSE, Status.CLOSED, note=outcome)
+        return await self._step(session, reference, change)
 
     async def reopen(self, session: OfficerSession, reference: str, reason: str) -> CaseSummary:
+        """Reopen a closed case; the reason is shown to the reporter."""
         reason = _text(reason, "a reason to reopen")
-        return await self._step(
-            session,
-            reference,
-            Status.IN_PROGRESS,
-            reason,
-            "case_reopened",
-            "",
-            expect=Status.CLOSED,
-        )
+        change = _Change("case_reopened", Step.REOPEN, Status.IN_PROGRESS, note=reason)
+        return await self._step(session, reference, change)
 
     async def extend(self, session: OfficerSession, reference: str, reason: str) -> CaseSummary:
         """The one extension of the handling deadline, with a reason (internal note)."""
-        require(session.role, CASEWORK_ROLES)
         reason = _text(reason, "a reason to extend")
-        async with self._uow() as uow:
-            case = await self._load(uow, session, reference)
-        if case.extended:
-            raise Conflict("the handling deadline was extended once already")
-        handling = self._deadlines.handling_due(case.received_on, extended=True)
-        fields: dict[str, object] = {"extended": True, "handling_due_on": handling}
-        if Status(case.status) in (Status.ACCEPTED, Status.IN_PROGRESS, Status.WAITING_REPORTER):
-            fields["due_on"] = handling
-        summary = await self._step(
-            session, reference, None, None, "deadline_extended", handling.isoformat(), fields
+
+        def extended(case: CaseRecord) -> dict[str, object]:
+            if case.extended:
+                raise Conflict("the handling deadline was extended once already")
+            handling = self._deadlines.handling_due(case.received_on, extended=True)
+            return {"extended": True, "handling_due_on": handling}
+
+        change = _Change(
+            "deadline_extended",
+            expect=HANDLING_STATUSES,
+            what="an extension of the handling deadline",
+            items=((INTERNAL_NOTE_KIND, reason),),
+            fields=extended,
+            detail=lambda case: self._deadlines.handling_due(
+                case.received_on, extended=True
+            ).isoformat(),
         )
-        await self._seal_item(session, reference, INTERNAL_NOTE_KIND, reason)
-        return summary
+        return await self._step(session, reference, change)
 
     async def message(self, session: OfficerSession, reference: str, text: str) -> CaseSummary:
         """A message to the reporter: sealed to the case and reporter keys, sent via outbox."""
-        text = _text(text, "the message")
-        require(session.role, CASEWORK_ROLES)
-        async with self._uow() as uow:
-            case = await self._load(uow, session, reference)
-            await self._open_case_key(uow, session, case)
-            await self._record_event(uow, session, case, Status(case.status), text, notify=True)
-            await self._audit(uow, session, case, "message_sent", "")
-            await uow.commit()
-        return self._summarize(case)
+        change = _Change("message_sent", note=_text(text, "the message"))
+        return await self._step(session, reference, change)
 
     async def internal_note(self, session: OfficerSession, reference: str, text: str) -> None:
         """A note for officers only: sealed to the case key, never to the reporter's."""
-        await self._seal_item(session, reference, INTERNAL_NOTE_KIND, _text(text, "the note"))
-
-    async def _seal_item(
-        self, session: OfficerSession, reference: str, kind: str, text: str
-    ) -> None:
-        require(session.role, CASEWORK_ROLES)
-        async with self._uow() as uow:
-            case = await self._load(uow, session, reference)
-            await self._open_case_key(uow, session, case)
-            await self._add_item(uow, session, case, kind, new_id(), text)
-            await self._audit(uow, session, case, f"{kind}_added", "")
-            await uow.commit()
-
-
-def _with(case: CaseRecord, changes: dict[str, object]) -> CaseRecord:
-    """The case as it will be once `changes` are written (for computing its due date)."""
-    from dataclasses import replace
-
-    known = {k: v for k, v in changes.items() if k in CaseRecord.__dataclass_fields__}
-    return replace(case, **known)  # type: ignore[arg-type]
+        items = ((INTERNAL_NOTE_KIND, _text(text, "the note")),)
+        await self._step(session, reference, _Change("internal_note_added", items=items))

@@ -8,13 +8,14 @@ from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from cases.followup import ReporterFollowUp
-from cases.intake import IntakeService, NotifyLevel, StatusView
+from cases.followup import MAX_REPLY_CHARS, ReporterFollowUp
+from cases.intake import IntakeService, NotifyLevel
 from cases.ratelimit import RateLimiter
+from cases.status_view import StatusView
 from handlers.common import (
     Action,
     Nav,
@@ -46,6 +47,13 @@ async def status_button(query: CallbackQuery, state: FSMContext) -> None:
         await ask_receipt(query.message, state)
 
 
+def reason_label(reason: str) -> str:
+    """The reporter's words for a fixed not-accepted reason (the code itself if unknown)."""
+    key = f"not_accepted_reason.{reason}"
+    label = _(key)
+    return reason if label == key else label
+
+
 def render(view: StatusView) -> str:
     """The history as plain text (sent without parse mode)."""
     lines = [
@@ -54,16 +62,19 @@ def render(view: StatusView) -> str:
         )
     ]
     for entry in view.history:
-        if entry.reply is not None:
-            lines.append(f"\n• {entry.on.isoformat()} — {_('status.your_reply')}: {entry.reply}")
+        if entry.reply:
+            # That and when only: the reply's text is for the officers' eyes (P2).
+            lines.append(f"\n• {entry.on.isoformat()} — {_('status.your_reply')}")
             continue
         lines.append(f"\n• {entry.on.isoformat()} — {_(f'reporter_status.{entry.status}')}")
+        if entry.reason:
+            lines.append("  " + _("status.reason").format(reason=reason_label(entry.reason)))
         if entry.note:
-            lines.append(f"  {_('status.note')}: {entry.note}")
+            lines.append("  " + _("status.note").format(note=entry.note))
     return "\n".join(lines)
 
 
-def _viewing_keyboard() -> object:
+def _viewing_keyboard() -> InlineKeyboardMarkup:
     return keyboard(
         [button(_("status.reply_button"), Nav(action=Action.REPLY))],
         [button(_("status.notify_button"), Nav(action=Action.NOTIFY))],
@@ -98,7 +109,7 @@ async def receive_receipt(
     # Plain text, no parse mode: officer notes are shown exactly, whatever characters they hold.
     for part in split_text(render(view)):
         await message.answer(part, parse_mode=None)
-    await message.answer(_("status.done"), reply_markup=_viewing_keyboard())  # type: ignore[arg-type]
+    await message.answer(_("status.done"), reply_markup=_viewing_keyboard())
 
 
 async def receipt_not_text(message: Message) -> None:
@@ -123,17 +134,41 @@ async def back_to_viewing(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     await state.set_state(StatusFlow.viewing)
     if isinstance(query.message, Message):
-        await query.message.answer(_("status.done"), reply_markup=_viewing_keyboard())  # type: ignore[arg-type]
+        await query.message.answer(_("status.done"), reply_markup=_viewing_keyboard())
+
+
+def _replied_keyboard() -> InlineKeyboardMarkup:
+    # No Cancel here: what was sent is saved, and "nothing was saved" would not be true.
+    return keyboard([button(_("button.done"), Nav(action=Action.DONE))])
 
 
 async def receive_reply(message: Message, state: FSMContext, followup: ReporterFollowUp) -> None:
+    """Each message is one reply, saved as it arrives; the step stays open for more, so a
+    text that Telegram delivers as several messages arrives whole, in order."""
     conversation = await load(state)
     if not conversation.status_receipt:
         await ask_receipt(message, state)
         return
-    await followup.reply(conversation.status_receipt, message.text or "")
+    text = message.text or ""
+    if len(text) > MAX_REPLY_CHARS:
+        await message.answer(
+            _("status.reply_too_long").format(limit=MAX_REPLY_CHARS),
+            reply_markup=keyboard(back_cancel_row()),
+        )
+        return
+    if not await followup.reply(conversation.status_receipt, text):
+        # The receipt opens no case any more (purged after closing): say so, keep nothing.
+        await reset(state)
+        await message.answer(_("status.case_gone"), reply_markup=menu_keyboard())
+        return
+    await message.answer(_("status.reply_saved"), reply_markup=_replied_keyboard())
+
+
+async def replies_finished(query: CallbackQuery, state: FSMContext) -> None:
+    await query.answer()
     await state.set_state(StatusFlow.viewing)
-    await message.answer(_("status.reply_saved"), reply_markup=_viewing_keyboard())  # type: ignore[arg-type]
+    if isinstance(query.message, Message):
+        await query.message.answer(_("status.reply_finished"), reply_markup=_viewing_keyboard())
 
 
 async def reply_not_text(message: Message) -> None:
@@ -167,13 +202,17 @@ async def change_notify(
         return
     if callback_data.level not in (NotifyLevel.FULL, NotifyLevel.STATUS_ONLY, NotifyLevel.OFF):
         return
-    await followup.change_notifications(
+    changed = await followup.change_notifications(
         conversation.status_receipt,
         callback_data.level,
         chat_id=query.message.chat.id,
         language=i18n.current_locale,
     )
-    await query.message.edit_text(_("status.notify_changed"), reply_markup=_viewing_keyboard())  # type: ignore[arg-type]
+    if not changed:
+        await reset(state)
+        await query.message.edit_text(_("status.case_gone"), reply_markup=menu_keyboard())
+        return
+    await query.message.edit_text(_("status.notify_changed"), reply_markup=_viewing_keyboard())
 
 
 def build() -> Router:
@@ -191,6 +230,7 @@ def build() -> Router:
     cb.register(change_notify, StatusFlow.viewing, PickNotify.filter())
     cb.register(back_to_viewing, StatusFlow.viewing, Nav.filter(F.action == Action.BACK))
     cb.register(back_to_viewing, StatusFlow.replying, Nav.filter(F.action == Action.BACK))
+    cb.register(replies_finished, StatusFlow.replying, Nav.filter(F.action == Action.DONE))
     msg.register(receive_reply, StatusFlow.replying, F.text)
     msg.register(reply_not_text, StatusFlow.replying)
     return router

@@ -21,6 +21,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def make_engine(url: str) -> AsyncEngine:
     """An async engine; SQLite gets foreign keys enforced and a busy timeout."""
     if url.startswith("sqlite"):
+        # `timeout` is SQLite's busy timeout: a writer waits up to 30 s for another connection's
+        # write lock (audit appends queue on it, see `SqlAuditRepository`) instead of failing.
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")

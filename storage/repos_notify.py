@@ -94,6 +94,8 @@ class SqlRetentionRepository:
         self._s = session
 
     async def closed_before(self, day: dt.date) -> list[RetentionCase]:
+        """Cases closed on or before `day`: closed ones, and not-accepted ones, which are
+        closed as of the decision (`closed_on` is the decision's day)."""
         linked = select(NotifyLink.case_id)
         rows = await self._s.execute(
             select(
@@ -104,7 +106,11 @@ class SqlRetentionRepository:
                 Case.id.in_(linked),
                 Case.disposition,
             )
-            .where(Case.status == "closed", Case.closed_on.is_not(None), Case.closed_on <= day)
+            .where(
+                Case.status.in_(("closed", "not_accepted")),
+                Case.closed_on.is_not(None),
+                Case.closed_on <= day,
+            )
             .order_by(Case.closed_on, Case.reference)
         )
         return [

@@ -432,6 +432,21 @@ class SqlAuditRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
+    async def _lock_chain(self) -> None:
+        """Hold the chain's head until commit, so two transactions never chain from one row.
+
+        PostgreSQL: a transaction-scoped advisory lock; under READ COMMITTED the head read after
+        it sees the previous appender's committed row. SQLite: the driver opens a transaction
+        only at the first write, so a transaction that has only read (a case view, a login)
+        holds no lock at all. A write that changes nothing takes SQLite's one write lock now —
+        waiting out other connections and processes under the busy timeout — and in WAL mode a
+        writer always reads the newest commit.
+        """
+        if self._s.get_bind().dialect.name == "postgresql":
+            await self._s.execute(text("SELECT pg_advisory_xact_lock(7710001)"))
+        else:
+            await self._s.execute(text("UPDATE audit_log SET id = id WHERE id < 0"))
+
     async def append(
         self,
         *,
@@ -441,9 +456,7 @@ class SqlAuditRepository:
         case_reference: str | None,
         detail: str,
     ) -> None:
-        if self._s.get_bind().dialect.name == "postgresql":
-            # Serialise appenders so two transactions never chain from the same previous row.
-            await self._s.execute(text("SELECT pg_advisory_xact_lock(7710001)"))
+        await self._lock_chain()
         last = await self._s.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1))
         prev = last or GENESIS_HASH
         at = at.replace(microsecond=0)
@@ -498,3 +511,7 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         await self._session.commit()
+
+    async def rollback(self) -> None:
+        """Drop what this transaction wrote; the unit of work stays usable for a new one."""
+        await self._session.rollback()

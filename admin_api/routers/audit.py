@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 from admin_api.deps import OfficerDep, ServicesDep
 from admin_api.schemas import ErrorOut
 from admin_api.schemas_admin import AuditEntryOut, AuditVerifyOut
-from cases.audit import verify_as
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (401, 403, 422)}
@@ -23,7 +22,7 @@ async def audit_log(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[AuditEntryOut]:
-    """Newest first."""
+    """Newest first. Reading the log is itself written to it (`audit_viewed`)."""
     rows = await services.audit.page(session, limit, offset, action)
     return [
         AuditEntryOut(
@@ -41,8 +40,8 @@ async def audit_log(
 
 @router.get("/verify", responses=ERRORS)
 async def verify(session: OfficerDep, services: ServicesDep) -> AuditVerifyOut:
-    """Walk the hash chain; names the first broken row."""
-    result = await verify_as(session, services.audit)
+    """Walk the hash chain; names the first broken row. Audited (`audit_verified`)."""
+    result = await services.audit.verify_for(session)
     return AuditVerifyOut(
         ok=result.ok,
         checked=result.checked,

@@ -110,7 +110,9 @@ async def triage(
 async def change_status(
     reference: str, body: StatusIn, session: OfficerDep, services: ServicesDep
 ) -> CaseSummaryOut:
-    """Move the case along its lifecycle; the note is shown to the reporter."""
+    """A move that needs nothing more (accepted → in_progress, in_progress ⇄
+    waiting_reporter, rectification → look_back); the note is shown to the reporter. Other
+    moves are 409 with `allowed` and `via`, the request that makes each."""
     return _summary(
         await services.casework.change_status(session, reference, body.status, body.note)
     )
@@ -120,9 +122,16 @@ async def change_status(
 async def set_disposition(
     reference: str, body: DispositionIn, session: OfficerDep, services: ServicesDep
 ) -> CaseSummaryOut:
-    """Your queue's disposition of an in-progress case (DESIGN §4)."""
+    """Your queue's disposition of an in-progress case (DESIGN §4). The note stays internal
+    unless `reporter_visible` is true."""
     return _summary(
-        await services.casework.set_disposition(session, reference, body.disposition, body.note)
+        await services.casework.set_disposition(
+            session,
+            reference,
+            body.disposition,
+            body.note,
+            reporter_visible=body.reporter_visible,
+        )
     )
 
 
@@ -130,7 +139,8 @@ async def set_disposition(
 async def rectification(
     reference: str, body: RectificationIn, session: OfficerDep, services: ServicesDep
 ) -> CaseSummaryOut:
-    """Order rectification by an owner unit until a due date."""
+    """Order rectification of an in-progress case by an owner unit until a due date (at most
+    two years ahead)."""
     return _summary(
         await services.casework.rectify(session, reference, body.owner_unit, body.due_on, body.note)
     )
@@ -140,9 +150,12 @@ async def rectification(
 async def look_back(
     reference: str, body: LookBackIn, session: OfficerDep, services: ServicesDep
 ) -> CaseSummaryOut:
-    """回头看 result: passed closes (the note is the outcome); failed returns to rectification."""
+    """回头看 result of a case in look-back: passed closes it (the note is the outcome); failed
+    returns it to rectification, counted (optionally with a new due date)."""
     return _summary(
-        await services.casework.look_back(session, reference, passed=body.passed, note=body.note)
+        await services.casework.look_back(
+            session, reference, passed=body.passed, note=body.note, due_on=body.due_on
+        )
     )
 
 
@@ -150,7 +163,7 @@ async def look_back(
 async def close(
     reference: str, body: TextIn, session: OfficerDep, services: ServicesDep
 ) -> CaseSummaryOut:
-    """Close with an outcome text the reporter reads."""
+    """Close an in-progress or not-accepted case with an outcome text the reporter reads."""
     return _summary(await services.casework.close(session, reference, body.text))
 
 
@@ -166,7 +179,8 @@ async def reopen(
 async def extend(
     reference: str, body: TextIn, session: OfficerDep, services: ServicesDep
 ) -> CaseSummaryOut:
-    """The one 30-day extension of the handling deadline, with an internal reason."""
+    """The one 30-day extension of the handling deadline of a case being handled, with an
+    internal reason."""
     return _summary(await services.casework.extend(session, reference, body.text))
 
 

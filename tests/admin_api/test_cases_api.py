@@ -80,6 +80,73 @@ async def test_invalid_transition_is_409_with_the_allowed_ones(api: Api) -> None
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_transition"
     assert response.json()["allowed"] == ["in_progress"]
+    assert response.json()["via"] == {"in_progress": "status"}
+
+
+async def test_the_status_route_sends_other_moves_to_their_own_routes(api: Api) -> None:
+    """In progress → closed through the bare status route would skip the outcome text, and →
+    rectification the owner unit and due date: 409, naming the route that makes each move."""
+    _, submitted = await api.site.file_report()
+    ref = submitted.reference
+    triage = api.bearer(await api.token("triage1"))
+    union = api.bearer(await api.token("union1"))
+    await api.client.post(f"/api/v1/cases/{ref}/triage", json={"routing": "union"}, headers=triage)
+    moved = await api.client.post(
+        f"/api/v1/cases/{ref}/status", json={"status": "in_progress"}, headers=union
+    )
+    assert moved.status_code == 200
+    for status in ("closed", "rectification", "look_back", "accepted"):
+        refused = await api.client.post(
+            f"/api/v1/cases/{ref}/status", json={"status": status, "note": "x"}, headers=union
+        )
+        assert refused.status_code == 409, status
+        body = refused.json()
+        assert body["code"] == "invalid_transition"
+        assert body["allowed"] == ["closed", "rectification", "waiting_reporter"]
+        assert body["via"] == {
+            "closed": "close",
+            "rectification": "rectification",
+            "waiting_reporter": "status",
+        }
+    # The look-back route refuses a case that is not in look-back (it used to close it).
+    early = await api.client.post(
+        f"/api/v1/cases/{ref}/look-back", json={"passed": True, "note": "ok"}, headers=union
+    )
+    assert early.status_code == 409
+    assert early.json()["via"]["closed"] == "close"
+    # The rectification route bounds its due date.
+    far = await api.client.post(
+        f"/api/v1/cases/{ref}/rectification",
+        json={"owner_unit": "二车间", "due_on": "9999-12-31"},
+        headers=union,
+    )
+    assert far.status_code == 422
+    assert far.json()["code"] == "invalid_input"
+    # The disposition note stays internal unless the officer says otherwise.
+    internal = await api.client.post(
+        f"/api/v1/cases/{ref}/disposition",
+        json={"disposition": "mediation", "note": "拟协调"},
+        headers=union,
+    )
+    assert internal.status_code == 200
+    visible = await api.client.post(
+        f"/api/v1/cases/{ref}/disposition",
+        json={"disposition": "mediation", "note": "工会将组织协调", "reporter_visible": True},
+        headers=union,
+    )
+    assert visible.status_code == 200
+    closed = await api.client.post(
+        f"/api/v1/cases/{ref}/close", json={"text": "已协调补发"}, headers=union
+    )
+    assert closed.status_code == 200
+    assert closed.json()["status"] == "closed"
+    detail = (await api.client.get(f"/api/v1/cases/{ref}", headers=union)).json()
+    visibility = {i["text"]: i["reporter_visible"] for i in detail["items"]}
+    assert visibility["拟协调"] is False
+    assert visibility["工会将组织协调"] is True
+    assert [
+        row["deadline"] for row in (await api.client.get("/api/v1/cases", headers=union)).json()
+    ] == [None]
 
 
 async def test_bad_bodies_are_422_with_field_names_only(api: Api) -> None:

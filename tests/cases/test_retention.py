@@ -1,5 +1,6 @@
 """Retention: the purge removes exactly what its dry run listed, keeps a content-free audit
-event, and notify links go 30 days after closing (and at once on opt-out)."""
+event, and notify links go 30 days after closing (and at once on opt-out). A not-accepted case
+is closed as of the decision: nobody has to close it by hand for it to go."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from cases.categories import NotAcceptedReason, Routing
 from cases.intake import NotifyLevel
 from cases.lifecycle import Status
 from cases.ports_notify import RetentionCase
-from cases.retention import RetentionPolicy, RetentionService
+from cases.retention import RetentionPlan, RetentionPolicy, RetentionService
 from cases.runtime import utcnow
 from storage.models import AuditRow, Case, CaseItem
 from tests.factories import REPORT_TEXT, Site, build_site
@@ -43,10 +44,9 @@ async def test_purge_removes_exactly_what_the_dry_run_listed(database_url: str) 
     open_id, still_open = await _linked_case(site, 3)
     reason = next(iter(NotAcceptedReason))
     await site.casework.triage(triage, rejected, TriageDecision(not_accepted_reason=reason))
-    await site.casework.change_status(triage, rejected, Status.CLOSED, None)
     await site.casework.triage(triage, worked, TriageDecision(routing=Routing.UNION))
     await site.casework.change_status(union, worked, Status.IN_PROGRESS, None)
-    await site.casework.change_status(union, worked, Status.CLOSED, "done")
+    await site.casework.close(union, worked, "done")
     async with site.engine.connect() as conn:
         closed = dict((await conn.execute(select(Case.reference, Case.closed_on))).all())
     assert closed[rejected] == utcnow().date()
@@ -113,11 +113,54 @@ async def test_reopening_clears_the_closing_date(database_url: str) -> None:
     _, reference = await _linked_case(site, 4)
     await site.casework.triage(triage, reference, TriageDecision(routing=Routing.UNION))
     await site.casework.change_status(union, reference, Status.IN_PROGRESS, None)
-    await site.casework.change_status(union, reference, Status.CLOSED, None)
-    await site.casework.change_status(union, reference, Status.IN_PROGRESS, "new facts")
+    await site.casework.close(union, reference, "done")
+    await site.casework.reopen(union, reference, "new facts")
     async with site.engine.connect() as conn:
         closed_on = await conn.scalar(select(Case.closed_on).where(Case.reference == reference))
     assert closed_on is None
+    await site.engine.dispose()
+
+
+async def test_a_not_accepted_case_and_its_link_go_after_the_decision_whatever_else_happens(
+    database_url: str,
+) -> None:
+    """The notify link (chat id and reporter seed) of a not-accepted case goes 30 days after the
+    decision and the case 60 days after it — also when an officer closes it later with an
+    outcome, which does not restart the clock."""
+    site = await build_site(database_url)
+    triage = await site.login("triage1")
+    reason = NotAcceptedReason.OUT_OF_SCOPE
+    left_id, left = await _linked_case(site, 7)
+    closed_id, closed = await _linked_case(site, 8)
+    for reference in (left, closed):
+        await site.casework.triage(triage, reference, TriageDecision(not_accepted_reason=reason))
+    decided = utcnow().date()
+    # Twenty days on, an officer closes one of them with an outcome text.
+    site.casework._clock = lambda: utcnow() + dt.timedelta(days=20)
+    after = await site.casework.close(triage, closed, "已转交劳动监察部门")
+    assert after.status == Status.CLOSED
+    assert after.closed_on == decided
+
+    def run(days: int) -> RetentionService:
+        return RetentionService(
+            site.uow,  # type: ignore[arg-type]
+            RetentionPolicy(),
+            clock=lambda: utcnow() + dt.timedelta(days=days),
+        )
+
+    assert await run(29).run(dry_run=False) == RetentionPlan((), ())
+    links = await run(31).run(dry_run=False)
+    assert set(links.links) == {left, closed}
+    async with site.uow() as uow:  # type: ignore[operator]
+        assert await uow.outbox.get_link(left_id) is None
+        assert await uow.outbox.get_link(closed_id) is None
+        assert await uow.cases.by_id(left_id) is not None
+    assert (await run(59).run(dry_run=False)).cases == ()
+    purged = await run(61).run(dry_run=False)
+    assert {(p.reference, p.rule) for p in purged.cases} == {(left, "short"), (closed, "short")}
+    async with site.uow() as uow:  # type: ignore[operator]
+        assert await uow.cases.by_id(left_id) is None
+        assert await uow.cases.by_id(closed_id) is None
     await site.engine.dispose()
 
 
@@ -149,7 +192,6 @@ def test_cli_dry_run_lists_and_changes_nothing(
         _, reference = await _linked_case(site, 6)
         reason = next(iter(NotAcceptedReason))
         await site.casework.triage(triage, reference, TriageDecision(not_accepted_reason=reason))
-        await site.casework.change_status(triage, reference, Status.CLOSED, None)
         await site.engine.dispose()
         return reference
 

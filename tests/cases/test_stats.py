@@ -9,7 +9,10 @@ import pytest
 from sqlalchemy import select, update
 
 from cases.errors import Forbidden
+from cases.intake import Draft
+from cases.ports import CaseRecord
 from cases.stats import Cells, Statistics, StatsService, suppress
+from storage.crypto.receipts import new_receipt
 from storage.models import AuditRow, Case
 from tests.factories import build_site
 
@@ -137,3 +140,76 @@ async def test_fewer_than_k_cases_publish_nothing(database_url: str) -> None:
     assert figures.total is None
     assert all(n is None for n in figures.by_category.values())
     await site.engine.dispose()
+
+
+async def test_reports_about_report_handlers_are_counted_by_route(database_url: str) -> None:
+    """The overseer picks out reports about discipline staff the reporter sent to them (and the
+    other recusal routes) — suppressed under k like every cell."""
+    site = await build_site(database_url)
+    routes = (
+        [(None, None)] * 5
+        + [("discipline", "overseer")] * 5
+        + [("union", "discipline")] * 5
+        + [("discipline", "union")] * 2
+    )
+    for involves, route in routes:
+        draft = Draft(
+            category="other", text="关于办案人员", involves_handler=involves, handler_route=route
+        )
+        await site.intake.submit(draft, new_receipt())
+    service = StatsService(site.uow, k=K)  # type: ignore[arg-type]
+    figures = await service.statistics(await site.login("overseer1"))
+    assert figures.total == 17
+    published = figures.by_handler_involved
+    assert set(published) == {
+        "none",
+        "union_staff",
+        "discipline_staff_to_union",
+        "discipline_staff_to_overseer",
+    }
+    assert published["discipline_staff_to_union"] is None  # 2 < k
+    # …and a complement, so 17 minus the rest does not give the 2 away.
+    assert sum(1 for n in published.values() if n is None) == 2
+    _assert_protected(
+        published,
+        {
+            "none": 5,
+            "union_staff": 5,
+            "discipline_staff_to_union": 2,
+            "discipline_staff_to_overseer": 5,
+        },
+    )
+    await site.engine.dispose()
+
+
+def test_handler_breakdown_publishes_what_is_safe() -> None:
+    today = dt.date(2026, 12, 4)
+    cases = [_case(f"c{i}", today) for i in range(12)]
+    overseer = {f"c{i}": "discipline_staff_to_overseer" for i in range(6)}
+    figures = StatsService(object(), k=K).compute(cases, today, overseer)  # type: ignore[arg-type]
+    assert figures.by_handler_involved == {
+        "none": 6,
+        "union_staff": 0,
+        "discipline_staff_to_union": 0,
+        "discipline_staff_to_overseer": 6,
+    }
+    few = StatsService(object(), k=K).compute(cases[:4], today, overseer)  # type: ignore[arg-type]
+    assert all(n is None for n in few.by_handler_involved.values())
+
+
+def _case(case_id: str, received: dt.date) -> CaseRecord:
+    return CaseRecord(
+        id=case_id,
+        reference=case_id,
+        category="other",
+        severity="normal",
+        status="received",
+        routing="triage",
+        received_on=received,
+        visible_after=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        case_public_key=b"",
+        reporter_public_key=b"",
+        not_accepted_reason=None,
+        reporter_unreachable=False,
+        holders=("triage",),
+    )

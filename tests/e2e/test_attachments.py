@@ -80,8 +80,11 @@ async def test_photo_pdf_and_docx_reach_the_officer_cleaned(stack: Stack, langua
         await client.close()
 
 
-async def test_an_album_becomes_one_set_of_attachments_of_one_draft(stack: Stack) -> None:
-    r = stack.reporter(773002, language_code="en")
+@pytest.mark.parametrize("language", LANGS)
+async def test_an_album_becomes_one_set_of_attachments_of_one_draft(
+    stack: Stack, language: str
+) -> None:
+    r = stack.reporter(773002, language_code=language)
     await r.begin_report(None, "other")
     await r.say("three photos of the broken guard", has_button(r.t("button.done")))
     mark = r.mark()

@@ -26,6 +26,7 @@ async def test_reporter_replies_and_changes_notifications_from_status(
     assert history
     await r.tap("status.reply_button", says(r.t("status.ask_reply")[:8]))
     await r.say(NASTY, says(r.t("status.reply_saved")))
+    await r.tap("button.done", has_button(r.t("status.notify_button")))
     await r.tap("status.notify_button", has_button(r.t("notify.status_only")))
     await r.tap("notify.status_only", says(r.t("status.notify_changed")))
     union = await stack.officer("union1")
@@ -33,9 +34,11 @@ async def test_reporter_replies_and_changes_notifications_from_status(
     replies = [i for i in detail["items"] if i["kind"] == "reply"]
     assert [i["text"] for i in replies] == [NASTY]
     assert replies[0]["officer_id"] is None
-    # The reporter's own history lists the officer's note and the reply, in order.
+    # The reporter's own history lists the officer's note, then that they replied — not the
+    # reply's text, which is sealed for the officers only (P2).
     text = await r.check_status(filed.receipt)
-    assert text.index("请补充 <单位> & 时间") < text.index(NASTY)
+    assert text.index("请补充 <单位> & 时间") < text.index(r.t("status.your_reply"))
+    assert NASTY not in text
     for client in (triage, union):
         await client.close()
 

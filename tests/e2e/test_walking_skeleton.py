@@ -18,6 +18,7 @@ CONCERN = (
     "每人四千二左右，一共二十来个人。"
 )
 NASTY = "<b> a <b & c _*[]()~ `tick` 😀 &amp; </i>"
+LANGS = ["zh-hans", "en"]
 
 
 async def dump_database(engine: AsyncEngine) -> str:
@@ -98,8 +99,11 @@ async def test_concern_reaches_union_and_reporter_hears_back(
     await union.close()
 
 
-async def test_long_report_with_markup_is_echoed_in_parts_and_stored_exactly(stack: Stack) -> None:
-    reporter = stack.reporter(770002, language_code="en")
+@pytest.mark.parametrize("language", LANGS)
+async def test_long_report_with_markup_is_echoed_in_parts_and_stored_exactly(
+    stack: Stack, language: str
+) -> None:
+    reporter = stack.reporter(770002, language_code=language)
     long_text = (NASTY + " 举报 ") * 160  # ≈ 5,000 characters of characters Telegram dislikes
     long_text = long_text[:5000]
     await reporter.begin_report(None, "other")
@@ -116,14 +120,17 @@ async def test_long_report_with_markup_is_echoed_in_parts_and_stored_exactly(sta
     ]
     assert len(parts) >= 2
     assert all(len(e.text) <= 4096 for e in parts)
+    # The echo shows the text exactly as written: every part, after its header, in order.
+    written = long_text[:4000] + "\n\n" + long_text[4000:]
+    assert "".join(e.text.split("\n\n", 1)[1] for e in parts) == written
     receipt_msg = await reporter.tap("button.confirm", has_button(reporter.t("button.saved")))
     assert receipt_msg.text
     await reporter.tap("button.saved", has_button(reporter.t("notify.off")))
-    await reporter.tap("notify.off", lambda e: "Thank you" in e.text)
+    await reporter.tap("notify.off", says(reporter.t("report.clear_chat")[:20]))
     triage = await stack.officer("triage1")
     [row] = await triage.cases()
     detail = await triage.case(row["reference"])
-    assert detail["report"] == long_text[:4000] + "\n\n" + long_text[4000:]
+    assert detail["report"] == written
     await triage.close()
 
 
@@ -156,13 +163,20 @@ def files_under(root: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
+@pytest.mark.parametrize("language", LANGS)
 async def test_identity_scan_with_attachments_and_a_reply(
-    stack: Stack, caplog: pytest.LogCaptureFixture
+    stack: Stack, caplog: pytest.LogCaptureFixture, language: str
 ) -> None:
     """P1 as an attack: after a report with a photo, a PDF and a reply, search everything the
     product keeps — every table, every log line, every file under the data dir — for the
     reporter's identifiers, the files' hidden details and the files' plaintext bytes."""
-    reporter = stack.reporter(770009, first_name="Meimei", last_name="Lisurname", username="lmm77")
+    reporter = stack.reporter(
+        770009,
+        first_name="Meimei",
+        last_name="Lisurname",
+        username="lmm77",
+        language_code=language,
+    )
     photo, pdf = jpeg_with_gps(), pdf_with_author()
     reply = "REPLY-补充：每周六加班不给加班费"
     caplog.clear()  # building the test files above logged their contents; the product must not
