@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Depends, FastAPI
 
@@ -21,6 +24,22 @@ from admin_api.routers import (
 )
 from admin_api.sessions import SessionStore
 from bot.container import ApiServices
+from cases.runtime import Clock, utcnow
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Sweep expired sessions in the background; wipe every session's keys at shutdown."""
+    sessions: SessionStore = app.state.sessions
+    sweeper = asyncio.create_task(sessions.sweep(app.state.session_sweep), name="session-sweep")
+    app.state.session_sweeper = sweeper
+    try:
+        yield
+    finally:
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+        sessions.close_all()
 
 
 def create_app(
@@ -28,16 +47,24 @@ def create_app(
     *,
     session_idle: dt.timedelta = dt.timedelta(minutes=30),
     session_absolute: dt.timedelta = dt.timedelta(hours=8),
+    session_sweep: dt.timedelta = dt.timedelta(minutes=1),
+    session_clock: Clock = utcnow,
 ) -> FastAPI:
-    """A FastAPI app over the given services; sessions live in this app's memory."""
+    """A FastAPI app over the given services; sessions live in this app's memory.
+
+    Serve it with the ASGI lifespan on: it runs the sweeper that wipes expired sessions' keys
+    every `session_sweep` even when no request arrives.
+    """
     app = FastAPI(
         title="SpeakUp admin API",
         version="1",
         description="Officers work cases here. Reporters are anonymous: no endpoint returns "
         "or logs a reporter identifier.",
+        lifespan=_lifespan,
     )
     app.state.services = services
-    app.state.sessions = SessionStore(session_idle, session_absolute)
+    app.state.sessions = SessionStore(session_idle, session_absolute, session_clock)
+    app.state.session_sweep = session_sweep
     errors.install(app)
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul_characters)])
     api.include_router(auth.router)

@@ -6,6 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from admin_api.schemas import OfficerOut
 from cases.roles import Role
 
 
@@ -16,7 +17,21 @@ class EnrolmentOut(BaseModel):
 
 
 class TotpConfirmIn(BaseModel):
+    """Activation: a code from the new authenticator and a password of your own."""
+
     code: str = Field(min_length=6, max_length=16)
+    new_password: str = Field(
+        min_length=12,
+        max_length=1024,
+        description="your own password, not the initial one; a new key is made under it",
+    )
+
+
+class MeOut(OfficerOut):
+    key_fingerprint: str = Field(
+        description="your key's fingerprint: tell it, in person, to the colleague who grants "
+        "you a queue; they must enter it for the grant to go through"
+    )
 
 
 class PasswordChangeIn(BaseModel):
@@ -30,6 +45,10 @@ class OfficerAccountOut(BaseModel):
     disabled: bool
     totp_enrolled: bool
     queues: list[str]
+    activated: bool = Field(
+        description="false until the officer chose their own password at first login; "
+        "nothing can be granted before"
+    )
 
 
 class OfficerCreateIn(BaseModel):
@@ -57,6 +76,12 @@ class MemberOut(BaseModel):
 
 class GrantIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
+    fingerprint: str = Field(
+        min_length=1,
+        max_length=64,
+        description="the colleague's key fingerprint as they read it to you from their own "
+        "session (GET /auth/me), e.g. 3f2a-9c1e-77b0-d41f-0a5e",
+    )
     expires_at: dt.datetime | None = Field(
         default=None, description="end of a time-limited secondment (with time zone)"
     )

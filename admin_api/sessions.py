@@ -1,11 +1,14 @@
 """Officer sessions: bearer token → unlocked keys, in this process's memory only (P4).
 
 Tokens are stored by their SHA-256 so a memory dump of the table does not yield usable tokens.
-Expired or logged-out sessions have their key buffers zeroed.
+Expired or logged-out sessions have their key buffers zeroed: at the next request, and by
+`sweep`, which the app runs in the background so an abandoned session's keys do not wait for
+one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import secrets
@@ -58,11 +61,23 @@ class SessionStore:
             entry.session.wipe()
 
     def expire(self) -> None:
+        """End (and wipe) every session past its idle or absolute timeout."""
         now = self._clock()
         for key, entry in list(self._entries.items()):
             if now - entry.last_seen > self._idle or now - entry.created > self._absolute:
                 entry.session.wipe()
                 del self._entries[key]
+
+    async def sweep(self, every: dt.timedelta) -> None:
+        """Expire sessions every `every`, until cancelled. Without it an officer who walks away
+        leaves their unlocked keys in memory until somebody's next request."""
+        while True:
+            await asyncio.sleep(every.total_seconds())
+            self.expire()
+
+    def count(self) -> int:
+        """How many sessions are open (expired ones included until the next sweep)."""
+        return len(self._entries)
 
     def close_all(self) -> None:
         for entry in self._entries.values():

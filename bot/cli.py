@@ -53,7 +53,10 @@ async def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
         print(f"    SPEAKUP_QUEUE_KEY_PIN={initialized.queue_key_pin}\n")
         if args.admin_username and password is not None:
             await setup.add_officer(args.admin_username, Role.ADMINISTRATOR, password)
-            print(f"Administrator {args.admin_username!r} created.")
+            print(
+                f"Administrator {args.admin_username!r} created. At the first login "
+                "(POST /api/v1/auth/login) they enrol an authenticator and choose a new password."
+            )
         return 0
 
     return await _with_storage(settings, work)
@@ -63,7 +66,13 @@ async def cmd_officer_add(settings: Settings, args: argparse.Namespace) -> int:
     async def work(storage: Storage) -> int:
         password = _read_secret("Password: ", args.password_stdin)
         await setup_service(storage, settings).add_officer(args.username, args.role, password)
-        print(f"Officer {args.username!r} ({args.role}) created. Grant queue keys next.")
+        print(
+            f"Officer {args.username!r} ({args.role}) created, not yet activated. Give them the "
+            "initial password;\nat their first login they enrol an authenticator and choose "
+            "their own password, and\nGET /api/v1/auth/me shows them their key fingerprint. "
+            "A queue can be granted only with\nthat fingerprint, as they tell it to you "
+            "(`speakup officer grant --fingerprint`)."
+        )
         return 0
 
     return await _with_storage(settings, work)
@@ -74,8 +83,11 @@ async def cmd_officer_grant(settings: Settings, args: argparse.Namespace) -> int
         if sys.stdin.isatty():
             print("Recovery words, then Enter:", file=sys.stderr)
         words = sys.stdin.readline()
-        await setup_service(storage, settings).grant_with_recovery(args.queue, args.username, words)
-        print(f"Queue {args.queue!r} granted to {args.username!r}.")
+        await setup_service(storage, settings).grant_with_recovery(
+            args.queue, args.username, words, args.fingerprint
+        )
+        print(f"Queue {args.queue!r} granted to {args.username!r} (key {args.fingerprint}).")
+        print("They log in again to open it.")
         return 0
 
     return await _with_storage(settings, work)
@@ -164,6 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
     grant = officer_sub.add_parser("grant", help="grant a queue key using the recovery words")
     grant.add_argument("--queue", required=True, choices=["triage", "union", "discipline"])
     grant.add_argument("--username", required=True)
+    grant.add_argument(
+        "--fingerprint",
+        required=True,
+        help="the officer's key fingerprint, as they read it to you from GET /api/v1/auth/me "
+        "after activating their account",
+    )
 
     audit = sub.add_parser("audit", help="the tamper-evident audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
@@ -211,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return asyncio.run(handler(settings, args))
     except SpeakUpError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error [{exc.code}]: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -43,7 +43,10 @@ class Storage:
             settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.engine: AsyncEngine = make_engine(settings.effective_database_url)
         self._sessionmaker = make_sessionmaker(self.engine)
-        self.kdf = KdfPool(settings.kdf_concurrency)
+        # Separate Argon2 queues: a burst of (anonymous) officer logins on the API must never
+        # delay a reporter's receipt derivation in the bot, even under `speakup run`.
+        self.reporter_kdf = KdfPool(settings.kdf_concurrency)
+        self.officer_kdf = KdfPool(settings.kdf_concurrency)
         self._queue_pin = settings.queue_key_pin or None
 
     def uow(self) -> SqlNotifyUnitOfWork:
@@ -73,7 +76,7 @@ class ApiServices:
 
 
 def setup_service(storage: Storage, settings: Settings) -> SetupService:
-    return SetupService(storage.uow, storage.kdf, settings.kdf_cost)
+    return SetupService(storage.uow, storage.officer_kdf, settings.kdf_cost)
 
 
 def bot_services(storage: Storage, settings: Settings) -> BotServices:
@@ -82,7 +85,7 @@ def bot_services(storage: Storage, settings: Settings) -> BotServices:
     return BotServices(
         intake=IntakeService(
             storage.uow,
-            storage.kdf,
+            storage.reporter_kdf,
             notify_key=notify_key,
             blur=BlurPolicy(settings.blur_max),
             triage=TriageEngine(load_rules(settings.triage_rules_path or None)),
@@ -109,9 +112,14 @@ def api_services(storage: Storage, settings: Settings) -> ApiServices:
     """What the admin API needs: officer login and casework. No notify key."""
     setup = setup_service(storage, settings)
     return ApiServices(
-        auth=AuthService(storage.uow, storage.kdf, settings.kdf_cost),
+        auth=AuthService(
+            storage.uow,
+            storage.officer_kdf,
+            settings.kdf_cost,
+            max_waiting_logins=settings.login_max_waiting,
+        ),
         casework=WorkflowService(storage.uow, deadlines=Deadlines(settings.deadline_policy)),
-        accounts=AccountService(storage.uow, storage.kdf, settings.kdf_cost, setup),
+        accounts=AccountService(storage.uow, storage.officer_kdf, settings.kdf_cost, setup),
         membership=MembershipService(storage.uow),
         audit=AuditService(storage.uow),
         delivery_stats=DeliveryStatsService(storage.uow),

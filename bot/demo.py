@@ -1,8 +1,9 @@
 """`speakup demo`: the main job, offline, over real HTTP on loopback.
 
 A local stand-in for the Telegram Bot API, the real bot and notifier, and the real admin API run
-over an embedded SQLite database. A scripted reporter files a concern; a triage officer routes
-it to the union; a union officer takes it on; the reporter hears back in the chat.
+over an embedded SQLite database. Officers activate the accounts an administrator created; a
+scripted reporter files a concern; a triage officer routes it to the union; a union officer
+takes it on; the reporter hears back in the chat.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import os
 import secrets
 import socket
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,8 @@ REPORTER_ID, REPORTER_FIRST, REPORTER_LAST, REPORTER_USERNAME = (
     "王",
     "xiaoming_w",
 )
+# username → (own password chosen at activation, TOTP secret)
+Credentials = dict[str, tuple[str, str]]
 OFFICERS = {
     "triage.demo": (Role.TRIAGE, "triage"),
     "union.demo": (Role.UNION, "union"),
@@ -61,24 +66,62 @@ def _section(title: str) -> None:
     print(f"\n=== {title} " + "=" * max(0, 76 - len(title)))
 
 
-async def _initialise(settings: Settings) -> dict[str, str]:
-    """Keys, recovery words and demo officers; returns username → password."""
+@dataclass
+class Onboarding:
+    """What the demo's administrator set up: initial passwords and the recovery words."""
+
+    initial_passwords: dict[str, str]
+    recovery_words: str
+
+
+async def _initialise(settings: Settings) -> Onboarding:
+    """Keys, recovery words and the demo officers' accounts (not activated yet)."""
     storage = Storage(settings)
     await migrate(storage.engine)
     setup = setup_service(storage, settings)
-    passwords: dict[str, str] = {}
     try:
         initialized = await setup.initialize()
-        words = initialized.recovery_words
         settings.queue_key_pin = initialized.queue_key_pin
-        for username, (role, queue) in OFFICERS.items():
-            passwords[username] = "demo-" + secrets.token_urlsafe(9)
-            await setup.add_officer(username, role, passwords[username])
-            if queue:
-                await setup.grant_with_recovery(queue, username, words)
+        initial: dict[str, str] = {}
+        for username, (role, _) in OFFICERS.items():
+            initial[username] = "initial-" + secrets.token_urlsafe(9)
+            await setup.add_officer(username, role, initial[username])
     finally:
         await storage.close()
-    return passwords
+    return Onboarding(initial, initialized.recovery_words)
+
+
+async def _onboard(app: Running, settings: Settings, onboarding: Onboarding) -> Credentials:
+    """Each officer activates over the API; the first member of each queue gets its key from
+    the recovery words, naming the fingerprint the officer read from their own session."""
+    assert app.api_url is not None  # noqa: S101 - the demo always starts the API
+    setup = setup_service(app.storage, settings)
+    credentials: Credentials = {}
+    for username, (_, queue) in OFFICERS.items():
+        officer = OfficerClient(app.api_url)
+        own = "demo-" + secrets.token_urlsafe(9)
+        await officer.login(username, onboarding.initial_passwords[username], new_password=own)
+        if officer.totp_secret is None or officer.fingerprint is None:
+            raise RuntimeError(f"{username} was not activated")
+        if queue:
+            await setup.grant_with_recovery(
+                queue, username, onboarding.recovery_words, officer.fingerprint
+            )
+            print(f"      {username:<12} key {officer.fingerprint} → {queue} queue granted")
+        else:
+            print(f"      {username:<12} activated (an administrator holds no queue key)")
+        credentials[username] = (own, officer.totp_secret)
+        await officer.close()
+    return credentials
+
+
+async def _log_in(api_url: str, username: str, credentials: Credentials) -> OfficerClient:
+    """A second login, which opens the queue key granted since activation."""
+    password, secret = credentials[username]
+    officer = OfficerClient(api_url)
+    # Activation used this 30 s step's code; the next step's code is accepted once too.
+    await officer.login(username, password, secret, step=int(time.time()) // 30 + 1)
+    return officer
 
 
 async def _case_rows(engine: AsyncEngine, reference: str) -> list[str]:
@@ -136,8 +179,8 @@ async def _identity_leaks(engine: AsyncEngine) -> list[str]:
     return sorted(found)
 
 
-async def _scenario(app: Running, fake: FakeBotAPI, passwords: dict[str, str]) -> dict[str, str]:
-    """Play the loop; returns the TOTP secrets the demo officers enrolled."""
+async def _scenario(app: Running, fake: FakeBotAPI, credentials: Credentials) -> None:
+    """Play the loop with officers who activated their accounts."""
     assert app.api_url is not None  # noqa: S101 - the demo always starts the API
     user = fake.user(
         REPORTER_ID,
@@ -148,13 +191,12 @@ async def _scenario(app: Running, fake: FakeBotAPI, passwords: dict[str, str]) -
     )
     reporter = ScriptedReporter(fake, user, "zh_CN")
 
-    print("[1/4] A reporter files a concern in the chat (category: 工资报酬) …")
+    print("[2/5] A reporter files a concern in the chat (category: 工资报酬) …")
     filed = await reporter.file_report("rights", "wages", [CONCERN])
     print(f"      case {filed.reference} committed; receipt shown once and then deleted")
 
-    print("[2/4] The triage officer routes it to the union queue …")
-    triage = OfficerClient(app.api_url)
-    await triage.login("triage.demo", passwords["triage.demo"])
+    print("[3/5] The triage officer routes it to the union queue …")
+    triage = await _log_in(app.api_url, "triage.demo", credentials)
     mark = reporter.mark()
     await triage.triage(
         filed.reference,
@@ -164,9 +206,8 @@ async def _scenario(app: Running, fake: FakeBotAPI, passwords: dict[str, str]) -
     )
     await reporter.expect(lambda e: "已受理" in e.text, mark)
 
-    print("[3/4] A union officer sets it in progress with a note …")
-    union = OfficerClient(app.api_url)
-    await union.login("union.demo", passwords["union.demo"])
+    print("[4/5] A union officer sets it in progress with a note …")
+    union = await _log_in(app.api_url, "union.demo", credentials)
     mark = reporter.mark()
     await union.set_status(
         filed.reference,
@@ -175,7 +216,7 @@ async def _scenario(app: Running, fake: FakeBotAPI, passwords: dict[str, str]) -
     )
     await reporter.expect(lambda e: "办理中" in e.text, mark)
 
-    print("[4/4] The reporter checks the status with the receipt …")
+    print("[5/5] The reporter checks the status with the receipt …")
     await reporter.check_status(filed.receipt)
 
     _section("Chat transcript (what the reporter's phone showed)")
@@ -193,11 +234,6 @@ async def _scenario(app: Running, fake: FakeBotAPI, passwords: dict[str, str]) -
     if leaks:
         raise RuntimeError(f"reporter identifiers found in the database: {leaks}")
     print("\nIdentity check: the reporter's user id, names and username appear in no table. ✓")
-    admin = OfficerClient(app.api_url)
-    await admin.login("admin.demo", passwords["admin.demo"])  # enrols, as a first login does
-    await admin.close()
-    enrolled = {"triage.demo": triage, "union.demo": union, "admin.demo": admin}
-    return {name: client.totp_secret or "" for name, client in enrolled.items()}
 
 
 async def run_demo(*, once: bool, port: int, data_dir: str | None) -> int:
@@ -232,10 +268,18 @@ async def _run_demo(*, once: bool, port: int, directory: Path, kept: bool) -> in
             blur_max_minutes=0,  # in production new reports surface after a random delay
             notifier_poll_seconds=0.2,
         )
-        passwords = await _initialise(settings)
+        onboarding = await _initialise(settings)
         async with running(settings, with_bot=True, with_api=True) as app:
             try:
-                totp_secrets = await _scenario(app, fake, passwords)
+                print(
+                    "[1/5] Officers log in with the initial password their administrator set, "
+                    "enrol an\n      authenticator and choose their own password; a new key is "
+                    "made under it. The first\n      member of each queue gets its key from the "
+                    "recovery words and the fingerprint\n      the officer reads out from "
+                    "GET /api/v1/auth/me …"
+                )
+                credentials = await _onboard(app, settings, onboarding)
+                await _scenario(app, fake, credentials)
             except Exception as exc:
                 print(f"\nDEMO FAILED: {type(exc).__name__}: {exc}")
                 return 1
@@ -247,8 +291,8 @@ async def _run_demo(*, once: bool, port: int, directory: Path, kept: bool) -> in
                 return 0
             print(f"Admin API: {app.api_url}/docs  (Authorize with a token from /auth/login)")
             print(f"  {'officer':<12} {'password':<22} TOTP secret (any authenticator app)")
-            for username, password in passwords.items():
-                print(f"  {username:<12} {password:<22} {totp_secrets[username]}")
+            for username, (password, secret) in credentials.items():
+                print(f"  {username:<12} {password:<22} {secret}")
             print(
                 "  Current code: .venv/bin/python -c "
                 '"import pyotp, sys; print(pyotp.TOTP(sys.argv[1]).now())" SECRET'

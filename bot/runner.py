@@ -208,6 +208,7 @@ async def start(settings: Settings, *, with_bot: bool, with_api: bool) -> Runnin
             api_services(storage, settings),
             session_idle=settings.session_idle,
             session_absolute=settings.session_absolute,
+            session_sweep=settings.session_sweep,
         )
         config = uvicorn.Config(
             app,
@@ -215,7 +216,7 @@ async def start(settings: Settings, *, with_bot: bool, with_api: bool) -> Runnin
             port=settings.api_port,
             log_level="warning",
             access_log=False,
-            lifespan="off",
+            lifespan="on",  # the app's lifespan sweeps expired sessions' keys
         )
         server = uvicorn.Server(config)
         tasks.append(asyncio.create_task(_serve(server), name="api"))

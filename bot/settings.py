@@ -47,13 +47,19 @@ class Settings(BaseSettings):
     kdf_memory_kib: int = 65536
     kdf_iterations: int = 3
     kdf_lanes: int = 1  # see storage.crypto.primitives.argon2id
+    # Argon2 runs at most this many at a time in each of two pools: the bot's (receipts) and the
+    # admin API's (officer passwords), so logins never queue in front of a reporter.
     kdf_concurrency: int = 2
+    # Logins waiting for Argon2 beyond those running; one more is answered 429 at once.
+    login_max_waiting: int = 16
 
     # P8 timing blur: new reports reach officers after 0..blur_max_minutes.
     blur_max_minutes: int = 20
 
     session_idle_minutes: int = 30
     session_absolute_hours: int = 8
+    # How often the admin API wipes expired sessions' keys without waiting for a request.
+    session_sweep_seconds: float = 60.0
 
     notifier_poll_seconds: float = 1.0
     notifier_max_attempts: int = 8
@@ -113,6 +119,10 @@ class Settings(BaseSettings):
     @property
     def session_absolute(self) -> dt.timedelta:
         return dt.timedelta(hours=self.session_absolute_hours)
+
+    @property
+    def session_sweep(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.session_sweep_seconds)
 
     @property
     def blur_max(self) -> dt.timedelta:

@@ -1,8 +1,11 @@
 """The administrator's officer accounts: create, disable, enable, roles, password reset.
 
 Administrators manage accounts but hold no queue key and cannot read a case (separation of
-duties). A reset loses the old officer key on purpose: the officer comes back with no queue
-key until a member (or the recovery words) grants it again.
+duties). A created or reset account is not activated: it has a placeholder key under the
+password the administrator chose, which never receives a grant; the officer activates it at
+first login with a password of their own and a new key (`cases.officers`). A reset therefore
+loses the old officer key on purpose: the officer comes back with no queue key until a member
+(or the recovery words) grants it again, naming the new key's fingerprint.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class OfficerView:
     disabled: bool
     totp_enrolled: bool
     queues: tuple[str, ...]
+    activated: bool
 
 
 class AccountService:
@@ -78,6 +82,7 @@ class AccountService:
                         o.disabled,
                         o.totp_wrapped is not None,
                         tuple(sorted(g.queue for g in grants)),
+                        o.activated,
                     )
                 )
             await self._audit(uow, session, "officers_listed", f"{len(views)} rows")
@@ -121,7 +126,8 @@ class AccountService:
         return officer.id
 
     async def reset_password(self, session: OfficerSession, username: str, password: str) -> str:
-        """A new keypair under a new password; TOTP must be enrolled again; grants are gone."""
+        """Back to not activated: a placeholder key under a new initial password, no
+        authenticator, no grants. The officer activates again at their next login."""
         require(session.role, ADMIN)
         if len(password) < 12:
             raise InvalidInput("password must be at least 12 characters")
@@ -129,7 +135,7 @@ class AccountService:
             officer = await self._officer(uow, username)
         wrapped = await self._kdf.run(keys.create_officer_key, officer.id, password, self._cost)
         async with self._uow() as uow:
-            await uow.accounts.replace_key(officer.id, wrapped, None)
+            await uow.accounts.reset_key(officer.id, wrapped)
             await uow.accounts.delete_grants_of(officer.id)
             await self._audit(uow, session, "password_reset", username)
             await uow.commit()

@@ -86,3 +86,15 @@ class KeyPinMismatch(SpeakUpError):
     """The queue public keys in the database are not the ones pinned in the settings."""
 
     code = "key_pin_mismatch"
+
+
+class OfficerNotActivated(Conflict):
+    """The officer has not yet chosen their own password and key, so nothing may be granted."""
+
+    code = "officer_not_activated"
+
+
+class FingerprintMismatch(Conflict):
+    """The key fingerprint given for a grant is not the one of the officer's current key."""
+
+    code = "fingerprint_mismatch"

@@ -3,6 +3,11 @@
 The grant is the queue private key — opened from the granting member's own session — sealed to
 the target officer's public key, so the server never holds it in the clear. A grant may expire
 (time-limited secondment between the two bodies, 双向交流); expired grants are deleted.
+
+A grant goes only to an activated account, and only to the key whose fingerprint the granting
+member names — the one the colleague read out from their own session. An administrator can
+create an account and even activate it before the officer does, but cannot make a member's
+grant reach a key the colleague does not recognise (P3, separation of duties).
 """
 
 from __future__ import annotations
@@ -11,12 +16,42 @@ import datetime as dt
 from dataclasses import dataclass
 
 from cases.categories import Queue
-from cases.errors import Forbidden, InvalidInput, NotFound
+from cases.errors import (
+    FingerprintMismatch,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    OfficerNotActivated,
+)
 from cases.officers import OfficerSession, purge_expired_grants
-from cases.ports import GrantRecord, UnitOfWorkFactory
+from cases.ports import GrantRecord, OfficerRecord, UnitOfWorkFactory
 from cases.roles import CASEWORK_ROLES
 from cases.runtime import Clock, utcnow
 from storage.crypto import keys
+
+
+def fingerprint_of(officer: OfficerRecord) -> str:
+    """The fingerprint of the officer's current key (for audit rows)."""
+    return keys.officer_key_fingerprint(officer.key.public_key)
+
+
+def require_grantee(officer: OfficerRecord, fingerprint: str) -> None:
+    """Refuse a grant to anyone but an enabled, activated casework officer whose current key
+    has `fingerprint`. Shared by members' grants and the recovery-words grant."""
+    # Administrators and overseers never hold a queue key (P3).
+    if officer.disabled or officer.role not in CASEWORK_ROLES:
+        raise InvalidInput("this officer may not hold a queue key")
+    if not officer.activated:
+        raise OfficerNotActivated(
+            "this officer has not activated the account yet: at their first login they choose "
+            "their own password, then tell you their key fingerprint"
+        )
+    # The actual fingerprint is not echoed: the granting member must have it from the colleague.
+    if not keys.fingerprint_matches(fingerprint, officer.key.public_key):
+        raise FingerprintMismatch(
+            "this is not the fingerprint of the officer's key; ask them to read it out again "
+            "from their own session (GET /auth/me)"
+        )
 
 
 @dataclass(frozen=True)
@@ -61,9 +96,11 @@ class MembershipService:
         session: OfficerSession,
         queue: str,
         username: str,
+        fingerprint: str,
         expires_at: dt.datetime | None = None,
     ) -> str:
-        """Seal the queue key to `username`; returns their officer id."""
+        """Seal the queue key to `username`'s key, which must have `fingerprint`; returns their
+        officer id."""
         queue_private = self._member_key(session, queue)
         now = self._clock()
         if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
@@ -72,9 +109,7 @@ class MembershipService:
             officer = await uow.officers.by_username(username)
             if officer is None:
                 raise NotFound("no such officer")
-            # Administrators and overseers never hold a queue key (P3).
-            if officer.disabled or officer.role not in CASEWORK_ROLES:
-                raise InvalidInput("this officer may not hold a queue key")
+            require_grantee(officer, fingerprint)
             sealed = keys.seal_queue_key(queue, officer.id, officer.key.public_key, queue_private)
             await uow.officers.put_grant(GrantRecord(queue, officer.id, sealed, expires_at), now)
             until = f" until {expires_at.isoformat()}" if expires_at else ""
@@ -83,7 +118,7 @@ class MembershipService:
                 officer_id=session.officer_id,
                 action="key_granted",
                 case_reference=None,
-                detail=f"{queue} to {username}{until}",
+                detail=f"{queue} to {username}{until} (key {fingerprint_of(officer)})",
             )
             await uow.commit()
         return officer.id

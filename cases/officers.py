@@ -1,62 +1,39 @@
 """Officer login: password + TOTP unlock the officer key, which opens the queue-key grants.
 
-The unlocked keys live only in the returned `OfficerSession`, in memory (P4). `wipe` zeroes the
-buffers on logout or expiry — best effort in Python, but it keeps them from lingering in a
-session store. A first login with the right password yields a session that can do nothing but
-enrol a TOTP authenticator (`EnrolmentRequired` everywhere else).
+The unlocked keys live only in the returned `OfficerSession`, in memory (P4).
+
+Activation. An account an administrator created or reset is *not activated*: its key is a
+placeholder wrapped under the administrator-chosen (initial) password, and nothing may be
+granted to it (`cases.membership`). The first login with the initial password yields a session
+that can do nothing but activate (`EnrolmentRequired` everywhere else): enrol an authenticator
+and choose the officer's own password, under which a NEW keypair is generated. So whatever the
+administrator knew — the initial password, a database dump from before — opens no grant. The
+key's fingerprint is shown to the officer, who tells it to the colleague granting a queue.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from dataclasses import dataclass, field
+import logging
+import math
+from dataclasses import dataclass
 
-from cases.errors import AuthenticationFailed, Conflict, DecryptionError, InvalidInput
-from cases.ports import UnitOfWork, UnitOfWorkFactory
+from cases.errors import (
+    AuthenticationFailed,
+    Conflict,
+    DecryptionError,
+    InvalidInput,
+    TooManyAttempts,
+)
+from cases.officer_session import OfficerSession as OfficerSession
+from cases.ports import GrantRecord, OfficerRecord, UnitOfWork, UnitOfWorkFactory
 from cases.runtime import Clock, KdfPool, utcnow
 from cases.throttle import LoginThrottle
 from storage.crypto import keys, officer_auth
 from storage.crypto.primitives import KdfCost
 
-
-@dataclass
-class OfficerSession:
-    """An authenticated officer and the queue private keys their grants opened."""
-
-    officer_id: str
-    username: str
-    role: str
-    queue_keys: dict[str, bytearray] = field(default_factory=dict, repr=False)
-    # When each time-limited grant runs out; the key is dropped from the session then.
-    grant_expiry: dict[str, dt.datetime] = field(default_factory=dict)
-    # Set only between a first password login and TOTP confirmation.
-    enrolment_pending: bool = False
-    totp_key: bytearray | None = field(default=None, repr=False)
-    pending_secret: str | None = field(default=None, repr=False)
-
-    def queue_key(self, queue: str) -> bytes | None:
-        key = self.queue_keys.get(queue)
-        return bytes(key) if key is not None else None
-
-    def drop_queue(self, queue: str) -> None:
-        key = self.queue_keys.pop(queue, None)
-        if key is not None:
-            key[:] = bytes(len(key))
-        self.grant_expiry.pop(queue, None)
-
-    def drop_expired(self, now: dt.datetime) -> None:
-        for queue, until in list(self.grant_expiry.items()):
-            if until <= now:
-                self.drop_queue(queue)
-
-    def wipe(self) -> None:
-        for queue in list(self.queue_keys):
-            self.drop_queue(queue)
-        if self.totp_key is not None:
-            self.totp_key[:] = bytes(len(self.totp_key))
-            self.totp_key = None
-        self.pending_secret = None
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -84,9 +61,15 @@ class AuthService:
         clock: Clock = utcnow,
         throttle: LoginThrottle | None = None,
         totp_clock: Clock | None = None,
+        max_waiting_logins: int = 16,
     ) -> None:
         self._uow = uow
         self._kdf = kdf
+        # Logins in progress, and how many may wait beyond those the pool derives at once:
+        # past that a login is refused before any Argon2, so a burst of anonymous attempts
+        # costs this process a bounded queue, not minutes of KDF work.
+        self._logins = 0
+        self._max_logins = kdf.concurrency + max_waiting_logins
         self._cost = cost
         self._clock = clock
         # The time TOTP codes are checked against; tests step it to log in more than once in 30 s.
@@ -109,8 +92,29 @@ class AuthService:
         return AuthenticationFailed("wrong credentials")
 
     async def login(self, username: str, password: str, totp: str | None = None) -> OfficerSession:
-        """An unlocked session, or AuthenticationFailed (same error for every failure)."""
+        """An unlocked session, or AuthenticationFailed (same error for every failure).
+
+        Whatever goes wrong after the throttle check — a wrong password, a wrong code, or an
+        error nobody expected — is the same audited, throttled failure: an exception escaping
+        only once the password was right would tell an attacker the password (an oracle).
+        """
         self.throttle.check(username, self._clock())
+        if self._logins >= self._max_logins:
+            # Load shedding, not a wrong credential: neither throttled nor audited.
+            waiting = self._logins - self._kdf.concurrency + 1
+            raise TooManyAttempts(max(1, math.ceil(waiting / self._kdf.concurrency)))
+        self._logins += 1
+        try:
+            return await self._login(username, password, totp)
+        except AuthenticationFailed:
+            raise await self._fail(username) from None
+        except Exception as exc:
+            log.warning("login failed unexpectedly: %s", type(exc).__name__)
+            raise await self._fail(username) from None
+        finally:
+            self._logins -= 1
+
+    async def _login(self, username: str, password: str, totp: str | None) -> OfficerSession:
         async with self._uow() as uow:
             await _purge_expired_grants(uow, self._clock())
             officer = await uow.officers.by_username(username)
@@ -120,20 +124,37 @@ class AuthService:
         if officer is None or officer.disabled:
             with contextlib.suppress(AuthenticationFailed):
                 await self._kdf.run(officer_auth.unlock, _DUMMY_ID, self._dummy, password)
-            raise await self._fail(username)
-        try:
-            unlocked = await self._kdf.run(officer_auth.unlock, officer.id, officer.key, password)
-        except AuthenticationFailed:
-            raise await self._fail(username) from None
+            raise AuthenticationFailed("wrong credentials")
+        unlocked = await self._kdf.run(officer_auth.unlock, officer.id, officer.key, password)
         session = OfficerSession(officer.id, officer.username, officer.role)
-        if officer.totp_wrapped is None:
+        try:
+            return await self._complete(session, officer, unlocked, grants, username, totp)
+        except BaseException:
+            session.wipe()  # keys opened before the failure must not linger
+            raise
+
+    async def _complete(
+        self,
+        session: OfficerSession,
+        officer: OfficerRecord,
+        unlocked: officer_auth.UnlockedOfficer,
+        grants: list[GrantRecord],
+        username: str,
+        totp: str | None,
+    ) -> OfficerSession:
+        if not officer.activated:
+            # The initial password only: the session may activate the account, nothing else.
+            # No grant can exist for the placeholder key; none would be opened if it did.
             session.enrolment_pending = True
-            session.totp_key = bytearray(unlocked.totp_key)
+            grants = []
         else:
+            if officer.totp_wrapped is None:  # an activated account always has one
+                raise AuthenticationFailed("wrong credentials")
             secret = officer_auth.open_totp(unlocked.totp_key, officer.id, officer.totp_wrapped)
             step = officer_auth.matched_step(secret, totp or "", self._totp_clock())
             if step is None or not await self._claim_step(officer.id, step):
-                raise await self._fail(username)
+                raise AuthenticationFailed("wrong credentials")
+            session.key_fingerprint = keys.officer_key_fingerprint(officer.key.public_key)
         now = self._clock()
         for grant in grants:
             private = keys.open_queue_key(
@@ -142,13 +163,13 @@ class AuthService:
             session.queue_keys[grant.queue] = bytearray(private)
             if grant.expires_at is not None:
                 session.grant_expiry[grant.queue] = grant.expires_at
-        self.throttle.succeeded(username)
         action = "login_enrolment" if session.enrolment_pending else "login"
         async with self._uow() as uow:
             await uow.audit.append(
                 at=now, officer_id=officer.id, action=action, case_reference=None, detail=""
             )
             await uow.commit()
+        self.throttle.succeeded(username)
         return session
 
     async def _claim_step(self, officer_id: str, step: int) -> bool:
@@ -160,40 +181,63 @@ class AuthService:
         return claimed
 
     def begin_enrolment(self, session: OfficerSession) -> Enrolment:
-        """A fresh TOTP secret for a session that must enrol; held in memory until confirmed."""
+        """A fresh TOTP secret for a session that must activate; held in memory until then."""
         if not session.enrolment_pending:
-            raise Conflict("a TOTP authenticator is already enrolled")
+            raise Conflict("this account is already activated")
         secret = officer_auth.new_totp_secret()
         session.pending_secret = secret
         uri = officer_auth.provisioning_uri(secret, session.username)
         return Enrolment(secret, uri, officer_auth.qr_png(uri))
 
-    async def confirm_enrolment(self, session: OfficerSession, code: str) -> None:
-        """Store the secret (wrapped under the password key) once a code from it checks out."""
-        secret, totp_key = session.pending_secret, session.totp_key
-        if not session.enrolment_pending or secret is None or totp_key is None:
-            raise Conflict("start the enrolment first")
+    async def activate(self, session: OfficerSession, code: str, new_password: str) -> str:
+        """Activate the account: a code from the new authenticator, the officer's own password,
+        and a NEW keypair wrapped under it. Returns the new key's fingerprint.
+
+        Only one activation can win (a conditional UPDATE): an administrator racing the officer
+        with the initial password ends up with an account whose fingerprint the officer does
+        not know, so no member's grant will name it.
+        """
+        secret = session.pending_secret
+        if not session.enrolment_pending or secret is None:
+            raise Conflict("start with POST /auth/totp: enrol the authenticator first")
+        if len(new_password) < 12:
+            raise InvalidInput("password must be at least 12 characters")
         step = officer_auth.matched_step(secret, code, self._totp_clock())
-        if step is None or not await self._claim_step(session.officer_id, step):
+        if step is None:
             raise InvalidInput("that code does not match; check the authenticator's clock")
-        sealed = officer_auth.seal_totp(bytes(totp_key), session.officer_id, secret)
         async with self._uow() as uow:
-            await uow.accounts.set_totp(session.officer_id, sealed)
+            officer = await uow.officers.by_id(session.officer_id)
+        if officer is None or officer.activated:
+            raise Conflict("this account is already activated")
+        wrapped, totp_key = await self._kdf.run(
+            officer_auth.activate, officer.id, officer.key, new_password, self._cost
+        )
+        sealed = officer_auth.seal_totp(totp_key, officer.id, secret)
+        fingerprint = keys.officer_key_fingerprint(wrapped.public_key)
+        now = self._clock()
+        async with self._uow() as uow:
+            if not await uow.accounts.claim_totp_step(officer.id, step):
+                raise InvalidInput("that code does not match; check the authenticator's clock")
+            if not await uow.accounts.activate(officer.id, wrapped, sealed, now):
+                raise Conflict("this account is already activated")
+            # Nothing may be granted to a placeholder key; make sure nothing outlives it.
+            await uow.accounts.delete_grants_of(officer.id)
             await uow.audit.append(
-                at=self._clock(),
-                officer_id=session.officer_id,
-                action="totp_enrolled",
+                at=now,
+                officer_id=officer.id,
+                action="account_activated",
                 case_reference=None,
-                detail="",
+                detail=f"key {fingerprint}",
             )
             await uow.commit()
-        totp_key[:] = bytes(len(totp_key))
-        session.totp_key = None
-        session.pending_secret = None
-        session.enrolment_pending = False
+        session.mark_activated(fingerprint)
+        return fingerprint
 
     async def change_password(self, session: OfficerSession, old: str, new: str) -> None:
         """Re-wrap the officer key and the TOTP secret under a new password; grants stay."""
+        if session.enrolment_pending:
+            # Re-wrapping the placeholder would keep a key the administrator could open.
+            raise Conflict("activate the account instead: POST /auth/totp, /auth/totp/confirm")
         if len(new) < 12:
             raise InvalidInput("password must be at least 12 characters")
         async with self._uow() as uow:
@@ -215,8 +259,6 @@ class AuthService:
                 secret = None
             if secret is not None:
                 totp_wrapped = officer_auth.seal_totp(totp_key, officer.id, secret)
-        if session.enrolment_pending and session.totp_key is not None:
-            session.totp_key[:] = totp_key
         async with self._uow() as uow:
             await uow.accounts.replace_key(officer.id, wrapped, totp_wrapped)
             await uow.audit.append(

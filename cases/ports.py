@@ -36,6 +36,12 @@ class OfficerRecord:
     disabled: bool
     key: WrappedOfficerKey
     totp_wrapped: bytes | None = None
+    # None until the officer activates the account (own password, new key); see cases.officers.
+    activated_at: dt.datetime | None = None
+
+    @property
+    def activated(self) -> bool:
+        return self.activated_at is not None
 
 
 @dataclass(frozen=True)
@@ -230,6 +236,10 @@ class AccountRepository(Protocol):
         self, officer_id: str, key: WrappedOfficerKey, totp_wrapped: bytes | None
     ) -> None: ...
     async def set_totp(self, officer_id: str, totp_wrapped: bytes | None) -> None: ...
+    async def activate(
+        self, officer_id: str, key: WrappedOfficerKey, totp_wrapped: bytes, at: dt.datetime
+    ) -> bool: ...
+    async def reset_key(self, officer_id: str, key: WrappedOfficerKey) -> None: ...
     async def members(self, queue: str) -> list[MemberRecord]: ...
     async def delete_grant(self, queue: str, officer_id: str) -> bool: ...
     async def delete_grants_of(self, officer_id: str) -> None: ...

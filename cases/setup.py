@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from cases.categories import Queue
 from cases.errors import Conflict, InvalidInput, NotFound
+from cases.membership import fingerprint_of, require_grantee
 from cases.ports import GrantRecord, OfficerRecord, QueueRecord, SiteParams, UnitOfWorkFactory
 from cases.references import new_id
 from cases.roles import CASEWORK_ROLES, Role
@@ -77,7 +78,12 @@ class SetupService:
         return keys.queue_key_pin({q.name: q.public_key for q in queues})
 
     async def add_officer(self, username: str, role: str, password: str) -> str:
-        """Create an officer account with a password-wrapped keypair; returns the officer id."""
+        """Create a not-yet-activated account under an initial password; returns its id.
+
+        The keypair made here is a placeholder: whoever chose `password` could open it, so it
+        never receives a grant. At first login the officer chooses their own password and gets
+        a new keypair (`AuthService.activate`).
+        """
         username = username.strip()
         if not username or len(username) > 64:
             raise InvalidInput("username must be 1 to 64 characters")
@@ -103,8 +109,12 @@ class SetupService:
             await uow.commit()
         return officer_id
 
-    async def grant_with_recovery(self, queue: str, username: str, recovery_words: str) -> None:
-        """Seal a queue key to an officer using the offline recovery key."""
+    async def grant_with_recovery(
+        self, queue: str, username: str, recovery_words: str, fingerprint: str
+    ) -> None:
+        """Seal a queue key to an officer using the offline recovery key.
+
+        Like a member's grant: only to an activated officer whose key has `fingerprint`."""
         if queue not in set(Queue):
             raise InvalidInput(f"queue must be one of {', '.join(Queue)}")
         recovery = keys.recovery_key_from_words(recovery_words)
@@ -120,6 +130,7 @@ class SetupService:
                 raise InvalidInput(f"a {officer.role} may not hold a queue key")
             if recovery.public != site.recovery_public_key:
                 raise InvalidInput("these are not this site's recovery words")
+            require_grantee(officer, fingerprint)
             record = next(q for q in await uow.site.queues() if q.name == queue)
             queue_private = keys.open_queue_key(
                 queue, keys.RECOVERY_HOLDER, recovery.private, record.sealed_for_recovery
@@ -133,6 +144,6 @@ class SetupService:
                 officer_id=None,
                 action="key_granted_by_recovery",
                 case_reference=None,
-                detail=f"{queue} to {username}",
+                detail=f"{queue} to {username} (key {fingerprint_of(officer)})",
             )
             await uow.commit()

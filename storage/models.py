@@ -111,6 +111,10 @@ class Officer(Base):
     totp_wrapped: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     # The last TOTP time-step a login accepted, so a code seen once cannot be replayed.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # When the officer chose their own password and got a new keypair at first login. None for
+    # an account an administrator created or reset: its key is a placeholder wrapped under the
+    # administrator-chosen password, and nothing may be granted to it.
+    activated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class QueueGrant(Base):

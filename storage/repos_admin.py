@@ -15,6 +15,18 @@ from storage.models import AuditRow, Case, Officer, QueueGrant, Transfer
 from storage.repositories import SqlCaseRepository, _officer
 
 
+def _key_values(key: WrappedOfficerKey) -> dict[str, Any]:
+    return {
+        "public_key": key.public_key,
+        "kdf_salt": key.salt,
+        "kdf_memory_kib": key.cost.memory_kib,
+        "kdf_iterations": key.cost.iterations,
+        "kdf_lanes": key.cost.lanes,
+        "verifier": key.verifier,
+        "wrapped_private_key": key.wrapped_private,
+    }
+
+
 class SqlAccountRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -37,16 +49,27 @@ class SqlAccountRepository:
         await self._s.execute(
             update(Officer)
             .where(Officer.id == officer_id)
-            .values(
-                public_key=key.public_key,
-                kdf_salt=key.salt,
-                kdf_memory_kib=key.cost.memory_kib,
-                kdf_iterations=key.cost.iterations,
-                kdf_lanes=key.cost.lanes,
-                verifier=key.verifier,
-                wrapped_private_key=key.wrapped_private,
-                totp_wrapped=totp_wrapped,
-            )
+            .values(**_key_values(key), totp_wrapped=totp_wrapped)
+        )
+
+    async def activate(
+        self, officer_id: str, key: WrappedOfficerKey, totp_wrapped: bytes, at: dt.datetime
+    ) -> bool:
+        """The officer's own key and authenticator; False if the account was already activated
+        (one conditional UPDATE, so of two racing activations only one wins)."""
+        result = await self._s.execute(
+            update(Officer)
+            .where(Officer.id == officer_id, Officer.activated_at.is_(None))
+            .values(**_key_values(key), totp_wrapped=totp_wrapped, activated_at=at)
+        )
+        return bool(cast(CursorResult[Any], result).rowcount == 1)
+
+    async def reset_key(self, officer_id: str, key: WrappedOfficerKey) -> None:
+        """An administrator's reset: a placeholder key, no authenticator, not activated."""
+        await self._s.execute(
+            update(Officer)
+            .where(Officer.id == officer_id)
+            .values(**_key_values(key), totp_wrapped=None, activated_at=None)
         )
 
     async def set_totp(self, officer_id: str, totp_wrapped: bytes | None) -> None:

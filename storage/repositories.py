@@ -114,7 +114,9 @@ def _officer(row: Officer) -> OfficerRecord:
         wrapped_private=row.wrapped_private_key,
         cost=KdfCost(row.kdf_memory_kib, row.kdf_iterations, row.kdf_lanes),
     )
-    return OfficerRecord(row.id, row.username, row.role, row.disabled, key, row.totp_wrapped)
+    return OfficerRecord(
+        row.id, row.username, row.role, row.disabled, key, row.totp_wrapped, row.activated_at
+    )
 
 
 class SqlOfficerRepository:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyotp
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -28,7 +28,9 @@ from storage.db import make_engine, make_sessionmaker, migrate
 from storage.repos_notify import SqlNotifyUnitOfWork
 
 TEST_COST = KdfCost(memory_kib=64, iterations=1, lanes=1)
+# The officers' own passwords, chosen at activation; an administrator set INITIAL_PASSWORD.
 PASSWORD = "correct horse battery staple"
+INITIAL_PASSWORD = "initial password from the administrator"
 REPORT_TEXT = "三个月没发工资了，谁管管？<b> a <b & c _*[]()~ `code` 😀"
 
 OFFICERS = {
@@ -73,6 +75,8 @@ class Site:
     audit: AuditService
     totp_secrets: dict[str, str]
     totp_clock: TotpClock
+    # Each activated officer's key fingerprint, as GET /auth/me shows it to them.
+    fingerprints: dict[str, str] = field(default_factory=dict)
 
     def api_services(self) -> ApiServices:
         """The admin API's services over this site, as `bot.container` wires them."""
@@ -96,13 +100,27 @@ class Site:
         """A fresh code from the officer's authenticator (a new time-step every call)."""
         return self.totp_clock.code(self.totp_secrets[username])
 
-    async def enrol(self, username: str, password: str = PASSWORD) -> None:
-        """First login and TOTP enrolment, as the officer would do it."""
-        session = await self.auth.login(username, password)
+    async def activate(
+        self, username: str, initial: str = INITIAL_PASSWORD, password: str = PASSWORD
+    ) -> str:
+        """First login with the initial password, then activation as the officer would do it:
+        enrol an authenticator, choose `password`. Returns the new key's fingerprint."""
+        session = await self.auth.login(username, initial)
         enrolment = self.auth.begin_enrolment(session)
-        await self.auth.confirm_enrolment(session, self.totp_clock.code(enrolment.secret))
+        code = self.totp_clock.code(enrolment.secret)
+        fingerprint = await self.auth.activate(session, code, password)
         self.totp_secrets[username] = enrolment.secret
+        self.fingerprints[username] = fingerprint
         session.wipe()
+        return fingerprint
+
+    async def add_officer(self, username: str, role: str, *queues: str) -> str:
+        """A new officer, activated, and granted `queues` with the recovery words."""
+        await self.setup.add_officer(username, role, INITIAL_PASSWORD)
+        fingerprint = await self.activate(username)
+        for queue in queues:
+            await self.setup.grant_with_recovery(queue, username, self.recovery_words, fingerprint)
+        return fingerprint
 
     async def file_report(
         self, text: str = REPORT_TEXT, category: str = "wages"
@@ -124,11 +142,6 @@ async def build_site(database_url: str, *, officers: bool = True) -> Site:
     notify_key = random_bytes(32)
     setup = SetupService(uow, kdf, TEST_COST)
     initialized = await setup.initialize()
-    if officers:
-        for username, (role, queues) in OFFICERS.items():
-            await setup.add_officer(username, role, PASSWORD)
-            for queue in queues:
-                await setup.grant_with_recovery(queue, username, initialized.recovery_words)
     site = Site(
         engine=engine,
         uow=uow,
@@ -146,6 +159,6 @@ async def build_site(database_url: str, *, officers: bool = True) -> Site:
         totp_clock=totp_clock,
     )
     if officers:
-        for username in OFFICERS:
-            await site.enrol(username)
+        for username, (role, queues) in OFFICERS.items():
+            await site.add_officer(username, role, *queues)
     return site

@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 
 from admin_api.deps import BearerDep, EnrollingDep, OfficerDep, ServicesDep, SessionsDep
 from admin_api.schemas import ErrorOut, LoginIn, LoginOut, OfficerOut
-from admin_api.schemas_admin import EnrolmentOut, PasswordChangeIn, TotpConfirmIn
+from admin_api.schemas_admin import EnrolmentOut, MeOut, PasswordChangeIn, TotpConfirmIn
 from cases.officers import OfficerSession
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -26,8 +26,9 @@ def _officer_out(session: OfficerSession) -> OfficerOut:
 
 @router.post("/login", responses=ERRORS)
 async def login(body: LoginIn, services: ServicesDep, sessions: SessionsDep) -> LoginOut:
-    """Password and TOTP code. On a first login (no authenticator yet) the token returned may
-    only enrol one: `enrolment_required` is true."""
+    """Password and TOTP code. On a first login (with the initial password an administrator
+    set) `enrolment_required` is true: the token may only activate the account — `POST
+    /auth/totp`, then `POST /auth/totp/confirm` with a code and your own password."""
     session = await services.auth.login(body.username, body.password, body.totp)
     token, expires_at = sessions.open(session)
     return LoginOut(
@@ -49,19 +50,20 @@ async def begin_enrolment(session: EnrollingDep, services: ServicesDep) -> Enrol
     )
 
 
-@router.post("/totp/confirm", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
-async def confirm_enrolment(
-    body: TotpConfirmIn, session: EnrollingDep, services: ServicesDep
-) -> None:
-    """Confirm with a code from the authenticator; the session becomes a full one."""
-    await services.auth.confirm_enrolment(session, body.code)
+@router.post("/totp/confirm", responses=ERRORS)
+async def activate(body: TotpConfirmIn, session: EnrollingDep, services: ServicesDep) -> MeOut:
+    """Activate the account: a code from the authenticator and a password of your own. A new
+    key is made under that password; its fingerprint is returned. The session becomes a full
+    one, with no queue yet: log in again after a colleague granted you one."""
+    await services.auth.activate(session, body.code, body.new_password)
+    return _me(session)
 
 
 @router.post("/password", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
 async def change_password(
     body: PasswordChangeIn, session: EnrollingDep, services: ServicesDep
 ) -> None:
-    """Re-wrap your officer key and TOTP secret under a new password."""
+    """Re-wrap your officer key and TOTP secret under a new password (activated accounts)."""
     await services.auth.change_password(session, body.old_password, body.new_password)
 
 
@@ -73,5 +75,12 @@ async def logout(_: EnrollingDep, sessions: SessionsDep, credentials: BearerDep)
 
 
 @router.get("/me", responses=ERRORS)
-async def me(session: OfficerDep) -> OfficerOut:
-    return _officer_out(session)
+async def me(session: OfficerDep) -> MeOut:
+    """Who you are, your queues, and your key fingerprint (to tell whoever grants you a queue)."""
+    return _me(session)
+
+
+def _me(session: OfficerSession) -> MeOut:
+    return MeOut(
+        **_officer_out(session).model_dump(), key_fingerprint=session.key_fingerprint or ""
+    )

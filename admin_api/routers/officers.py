@@ -33,6 +33,7 @@ async def list_officers(session: OfficerDep, services: ServicesDep) -> list[Offi
             disabled=o.disabled,
             totp_enrolled=o.totp_enrolled,
             queues=list(o.queues),
+            activated=o.activated,
         )
         for o in await services.accounts.list_officers(session)
     ]
@@ -40,7 +41,8 @@ async def list_officers(session: OfficerDep, services: ServicesDep) -> list[Offi
 
 @router.post("/officers", status_code=status.HTTP_201_CREATED, responses=ERRORS)
 async def create_officer(body: OfficerCreateIn, session: OfficerDep, services: ServicesDep) -> None:
-    """A new account; it has no queue key until a member grants one."""
+    """A new account under an initial password. It is not activated until the officer logs in
+    and chooses their own password; only then can a member grant it a queue."""
     await services.accounts.create(session, body.username, body.role, body.password)
 
 
@@ -73,7 +75,8 @@ async def reset_password(
     services: ServicesDep,
     sessions: SessionsDep,
 ) -> None:
-    """New password, new key, TOTP to enrol again, and no queue key until re-granted."""
+    """A new initial password: the account is not activated again (own password, new key and
+    authenticator at next login), and holds no queue key until re-granted."""
     sessions.close_officer(await services.accounts.reset_password(session, username, body.password))
 
 
@@ -88,8 +91,13 @@ async def members(queue: Queue, session: OfficerDep, services: ServicesDep) -> l
 
 @router.post("/queues/{queue}/members", status_code=status.HTTP_201_CREATED, responses=ERRORS)
 async def grant(queue: Queue, body: GrantIn, session: OfficerDep, services: ServicesDep) -> None:
-    """Seal this queue's key (from your session) to another officer, optionally until a time."""
-    await services.membership.grant(session, queue, body.username, body.expires_at)
+    """Seal this queue's key (from your session) to another officer, optionally until a time.
+
+    The officer must have activated their account, and `fingerprint` must be their key's, as
+    they read it to you: otherwise 409 `officer_not_activated` or `fingerprint_mismatch`."""
+    await services.membership.grant(
+        session, queue, body.username, body.fingerprint, body.expires_at
+    )
 
 
 @router.delete(

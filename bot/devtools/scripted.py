@@ -171,12 +171,20 @@ class OfficerClient:
     def __init__(self, api_url: str) -> None:
         self.http = httpx.AsyncClient(base_url=api_url, timeout=30)
         self.totp_secret: str | None = None
+        self.fingerprint: str | None = None
 
     async def login(
-        self, username: str, password: str, totp_secret: str | None = None, step: int | None = None
+        self,
+        username: str,
+        password: str,
+        totp_secret: str | None = None,
+        step: int | None = None,
+        new_password: str | None = None,
     ) -> Any:
-        """Password and TOTP login. On a first login it enrols an authenticator, as an officer
-        would with a phone app, and keeps its secret in `totp_secret` for later logins.
+        """Password and TOTP login. A first login (with the initial password) activates the
+        account as an officer would: enrols an authenticator, as with a phone app, keeping its
+        secret in `totp_secret` for later logins, and sets `new_password`; the new key's
+        fingerprint is kept in `fingerprint`.
 
         `step` picks the TOTP time-step to use (default: now); the server accepts each step
         once, so a second login within 30 s passes the next step (one step of drift is allowed).
@@ -192,10 +200,14 @@ class OfficerClient:
         body = self._ok(response)
         self.http.headers["Authorization"] = f"Bearer {body['token']}"
         if body.get("enrolment_required"):
+            if new_password is None:
+                raise AssertionError(f"{username} must activate the account: pass new_password")
             enrolment = self._ok(await self.http.post("/api/v1/auth/totp"))
             self.totp_secret = enrolment["secret"]
-            confirm = {"code": pyotp.TOTP(enrolment["secret"]).now()}
-            self._ok(await self.http.post("/api/v1/auth/totp/confirm", json=confirm))
+            code = pyotp.TOTP(enrolment["secret"]).now()
+            confirm = {"code": code, "new_password": new_password}
+            me = self._ok(await self.http.post("/api/v1/auth/totp/confirm", json=confirm))
+            self.fingerprint = me["key_fingerprint"]
         return body
 
     async def get(self, path: str, **params: Any) -> Any:

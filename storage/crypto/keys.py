@@ -81,6 +81,32 @@ def unlock_officer_key(officer_id: str, wrapped: WrappedOfficerKey, password: st
     return keypair_from_private(private)
 
 
+# 20 hex digits (80 bits) of SHA-256: short enough to read out to a colleague, long enough
+# that nobody can make a second key with the same fingerprint.
+_FINGERPRINT_HEX = 20
+
+
+def officer_key_fingerprint(public_key: bytes) -> str:
+    """A short, readable digest of an officer's public key, e.g. `3f2a-9c1e-77b0-d41f-0a5e`.
+
+    The officer reads it from their own session and tells it, in person, to the colleague who
+    grants them a queue; the grant is sealed only if it matches. So a key somebody else made
+    for the account (an administrator racing the officer to activation) receives nothing.
+    """
+    digest = hashlib.sha256(b"speakup/v1 officer-key\x00" + public_key).hexdigest()
+    short = digest[:_FINGERPRINT_HEX]
+    return "-".join(short[i : i + 4] for i in range(0, _FINGERPRINT_HEX, 4))
+
+
+def fingerprint_matches(given: str, public_key: bytes) -> bool:
+    """Whether `given` (any case; spaces, dashes and colons ignored) is this key's fingerprint."""
+    typed = "".join(c for c in given.lower() if c not in " -:\t")
+    if len(typed) != _FINGERPRINT_HEX or not all(c in "0123456789abcdef" for c in typed):
+        return False
+    expected = officer_key_fingerprint(public_key).replace("-", "")
+    return hmac.compare_digest(typed.encode("ascii"), expected.encode("ascii"))
+
+
 def seal_queue_key(queue: str, holder: str, holder_public: bytes, queue_private: bytes) -> bytes:
     """Seal a queue's private key to one holder (an officer id, or the recovery key)."""
     return seal(holder_public, queue_private, Binding(queue, QUEUE_KEY_KIND, holder))

@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import io
+import string
 from dataclasses import dataclass
 
 import pyotp
 import segno
 
-from cases.errors import AuthenticationFailed
+from cases.errors import AuthenticationFailed, InvalidInput
 from storage.crypto.keys import WrappedOfficerKey
 from storage.crypto.primitives import (
     KdfCost,
@@ -27,6 +28,7 @@ from storage.crypto.primitives import (
     hkdf,
     keypair_from_private,
     mac,
+    new_keypair,
     random_bytes,
 )
 
@@ -64,6 +66,22 @@ def wrap(
     return WrappedOfficerKey(pair.public, salt, mac(k, "verify"), wrapped, cost), hkdf(k, "totp")
 
 
+def activate(
+    officer_id: str, initial: WrappedOfficerKey, password: str, cost: KdfCost
+) -> tuple[WrappedOfficerKey, bytes]:
+    """A NEW keypair wrapped under the officer's own password, and its TOTP wrapping key.
+
+    The placeholder key of a new or reset account is wrapped under a password an administrator
+    chose; it is dropped, never re-wrapped, so nothing that password (or a database dump taken
+    while it was current) opens will ever receive a grant. The initial password is refused as
+    the new one: it would leave the administrator able to open the new key. Two Argon2id runs.
+    """
+    k_initial = _k(password, initial.salt, initial.cost)
+    if hmac.compare_digest(mac(k_initial, "verify"), initial.verifier):
+        raise InvalidInput("choose a password of your own, not the initial one")
+    return wrap(officer_id, new_keypair(), password, cost)
+
+
 def seal_totp(totp_key: bytes, officer_id: str, secret: str) -> bytes:
     return aead_encrypt(totp_key, secret.encode(), b"totp\x00" + officer_id.encode())
 
@@ -88,12 +106,15 @@ def matched_step(secret: str, code: str, at: dt.datetime) -> int | None:
     so a code seen once (over a shoulder, in a proxy log) cannot be used again.
     """
     code = "".join(code.split())
-    if not code.isdigit():
-        return None
     totp = pyotp.TOTP(secret)
+    # ASCII digits of the exact length only: str.isdigit() also accepts Arabic-Indic or
+    # full-width digits, and comparing those would raise instead of failing like a wrong code.
+    if len(code) != totp.digits or not all(c in string.digits for c in code):
+        return None
+    given = code.encode("ascii")
     now = totp.timecode(at)
     for step in (now - 1, now, now + 1):
-        if hmac.compare_digest(totp.generate_otp(step), code):
+        if hmac.compare_digest(totp.generate_otp(step).encode("ascii"), given):
             return step
     return None
 

@@ -21,7 +21,8 @@ OTHER = {"triage1": "union", "union1": "discipline", "disc1": "union"}
 FLIP = {"union": "discipline", "discipline": "union"}  # the two ends of a clue transfer
 SPARE = "spare1"  # an account the administrator changes
 MEMBER = "spare2"  # a union member a union officer revokes
-ENROLLING = "enrolling1"  # has a password, no authenticator yet
+GRANTEE = "spare3"  # an activated officer a union member grants the queue to
+ENROLLING = "enrolling1"  # has an initial password, not activated yet
 
 
 @dataclass
@@ -34,9 +35,10 @@ class World:
 
     @classmethod
     async def build(cls, site: Site) -> World:
-        for username in (SPARE, MEMBER):
-            await site.setup.add_officer(username, "union", PASSWORD)
-        await site.setup.grant_with_recovery("union", MEMBER, site.recovery_words)
+        await site.setup.add_officer(SPARE, "union", PASSWORD)
+        await site.add_officer(MEMBER, "union", "union")
+        await site.add_officer(GRANTEE, "union")
+        # Its initial password is PASSWORD, so the matrix logs everyone in alike.
         await site.setup.add_officer(ENROLLING, "union", PASSWORD)
         world = cls(site)
         for username in HOME:
@@ -78,7 +80,8 @@ class World:
         key = (kind or "", role if role in HOME else "others", state)
         if reuse and key in self.cached:
             return self.cached[key]
-        values = {"queue": "union", "spare": SPARE, "member": MEMBER}
+        values = {"queue": "union", "spare": SPARE, "member": MEMBER, "grantee": GRANTEE}
+        values["fingerprint"] = self.site.fingerprints[GRANTEE]
         home = HOME.get(role, "union")
         if kind in ("own", "own+attachment"):
             values["case"] = await self.case(home, state, attachment=kind == "own+attachment")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pyotp
 
 from bot.container import Storage, bot_services
 from bot.settings import Settings
@@ -62,6 +63,20 @@ async def file_reports(storage: Storage, settings: Settings) -> list[str]:
     return references
 
 
+def _activate(url: str, username: str) -> str:
+    """The officer's first login with their initial password (PASSWORD): an authenticator and
+    a password of their own. Returns the key fingerprint they would read out."""
+    with httpx.Client(base_url=f"{url}/api/v1", timeout=30) as http:
+        body = {"username": username, "password": PASSWORD}
+        token = http.post("/auth/login", json=body).raise_for_status().json()["token"]
+        http.headers["Authorization"] = f"Bearer {token}"
+        secret = http.post("/auth/totp").raise_for_status().json()["secret"]
+        confirm = {"code": pyotp.TOTP(secret).now(), "new_password": "spare's own password"}
+        me = http.post("/auth/totp/confirm", json=confirm).raise_for_status().json()
+    fingerprint: str = me["key_fingerprint"]
+    return fingerprint
+
+
 def seed(url: str, tokens: dict[str, str], references: list[str]) -> Rows:
     """Route the reports to union, discipline, both, and leave one with triage; offer the union
     case to discipline; two spare union accounts, one of them a union member."""
@@ -86,7 +101,8 @@ def seed(url: str, tokens: dict[str, str], references: list[str]) -> Rows:
     for username in ("spare1", "spare2"):
         account = {"username": username, "role": "union", "password": PASSWORD}
         call("admin1", "POST", "/officers", account)
-    call("union1", "POST", "/queues/union/members", {"username": "spare2"})
+    grant = {"username": "spare2", "fingerprint": _activate(url, "spare2")}
+    call("union1", "POST", "/queues/union/members", grant)
     return Rows(
         {
             "reference": references,

@@ -4,9 +4,9 @@ expected status of each cell named.
 Each role works on a target its own queue holds (a case in the state the route needs, a
 transfer addressed to it), so an allowed role shows the real outcome — 2xx, or the 404/409/422
 the domain gives — and a refused one must get 403 on a row that exists. A sixth column is an
-officer who has not enrolled an authenticator yet: everything but enrolment, password change
-and logout is 403 for them. Calls that change a row get a fresh one; logout and password
-changes run on sessions of their own.
+officer who has not activated the account yet: everything but activation, password change
+(409: activate instead) and logout is 403 for them. Calls that change a row get a fresh one;
+logout and password changes run on sessions of their own.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ ROUTES: list[Route] = [
     Route(
         "POST",
         "/api/v1/auth/totp/confirm",
-        {"code": "123456"},
+        {"code": "123456", "new_password": "an own password of the officer"},
         everyone(Expect(409, "no enrolment started"), Expect(409, "no enrolment started")),
         fresh_session=True,
     ),
@@ -79,7 +79,7 @@ ROUTES: list[Route] = [
         "POST",
         "/api/v1/auth/password",
         {"old_password": PASSWORD, "new_password": PASSWORD},
-        everyone(NO_CONTENT, NO_CONTENT),
+        everyone(NO_CONTENT, Expect(409, "activates with an own password instead")),
         fresh_session=True,
     ),
     Route(
@@ -170,7 +170,7 @@ ROUTES: list[Route] = [
     Route(
         "POST",
         "/api/v1/queues/{queue}/members",
-        {"username": "spare1"},
+        {"username": "{grantee}", "fingerprint": "{fingerprint}"},
         casework(NOT_MEMBER, CREATED, NOT_MEMBER),
     ),
     Route(
@@ -263,7 +263,8 @@ async def test_every_role_on_every_route(database_url: str) -> None:
         for route in ROUTES:
             assert set(route.cells) == set(ROLES), route.path
             dummy = {"case": "AAAA-BBBB", "item": "ITEM1", "transfer": "t0", "queue": "union"}
-            dummy |= {"spare": "nobody", "member": "nobody"}
+            dummy |= {"spare": "nobody", "member": "nobody", "grantee": "nobody"}
+            dummy |= {"fingerprint": "0000-0000-0000-0000-0000"}
             anonymous = await http.request(
                 route.method, _fill(route.path, dummy), json=_fill(route.body, dummy)
             )

@@ -28,7 +28,7 @@ from schemathesis.core.result import Ok
 from bot.runner import shutdown, start
 from bot.settings import Settings
 from tests.admin_api.fuzz_rows import Rows, file_reports, seed
-from tests.e2e.conftest import initialise
+from tests.e2e.conftest import Activated, initialise
 from tests.factories import PASSWORD, TEST_COST
 
 T = TypeVar("T")
@@ -44,15 +44,12 @@ class LiveApi:
     rows: Rows
 
 
-def _login(url: str, username: str) -> str:
-    """Password login, then TOTP enrolment as an officer would do it on first login."""
+def _login(url: str, username: str, activated: Activated) -> str:
+    """Password and TOTP login of an officer who activated their account."""
     with httpx.Client(base_url=url, timeout=30) as http:
-        body = {"username": username, "password": PASSWORD, "totp": None}
+        code = pyotp.TOTP(activated.secret).generate_otp(activated.step + 1)
+        body = {"username": username, "password": PASSWORD, "totp": code}
         token: str = http.post("/api/v1/auth/login", json=body).raise_for_status().json()["token"]
-        auth = {"Authorization": f"Bearer {token}"}
-        secret = http.post("/api/v1/auth/totp", headers=auth).raise_for_status().json()["secret"]
-        confirm = {"code": pyotp.TOTP(secret).now()}
-        http.post("/api/v1/auth/totp/confirm", json=confirm, headers=auth).raise_for_status()
     return token
 
 
@@ -80,12 +77,12 @@ def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     def run(coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=60)
 
-    run(initialise(config))
+    activated = run(initialise(config))
     handle = run(start(config, with_bot=False, with_api=True))
     assert handle.api_url is not None
     try:
         references = run(file_reports(handle.storage, config))
-        tokens = {u: _login(handle.api_url, u) for u in ROLES}
+        tokens = {u: _login(handle.api_url, u, activated[u]) for u in ROLES}
         yield LiveApi(handle.api_url, tokens, seed(handle.api_url, tokens, references))
     finally:
         run(shutdown(handle))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import re
@@ -9,9 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from bot.cli import main
+from bot.container import Storage
+from bot.settings import Settings
+from cases.officers import AuthService
 
 LOW_COST = {"SPEAKUP_KDF_MEMORY_KIB": "64", "SPEAKUP_KDF_ITERATIONS": "1", "SPEAKUP_KDF_LANES": "1"}
 WORDS = re.compile(r"^ {4}((?:[a-z]+ ){23}[a-z]+)$", re.MULTILINE)
@@ -25,6 +30,24 @@ def site_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)  # no stray .env is read
     return tmp_path
+
+
+def _activate(username: str, initial: str, own: str) -> str:
+    """The officer's first login over the services `speakup api` runs: their own password and
+    authenticator. Returns the key fingerprint GET /auth/me would show them."""
+
+    async def activate() -> str:
+        settings = Settings()
+        storage = Storage(settings)
+        try:
+            auth = AuthService(storage.uow, storage.officer_kdf, settings.kdf_cost)
+            session = await auth.login(username, initial)
+            secret = auth.begin_enrolment(session).secret
+            return await auth.activate(session, pyotp.TOTP(secret).now(), own)
+        finally:
+            await storage.close()
+
+    return asyncio.run(activate())
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, argv: list[str], stdin: str = "") -> int:
@@ -70,14 +93,21 @@ def test_init_officer_add_and_grant(
         )
         == 0
     )
-    assert (
-        _run(
-            monkeypatch,
-            ["officer", "grant", "--queue", "union", "--username", "li"],
-            words.group(1) + "\n",
-        )
-        == 0
-    )
+    assert "not yet activated" in capsys.readouterr().out
+    grant = ["officer", "grant", "--queue", "union", "--username", "li", "--fingerprint"]
+    # Before li chose their own password, the account holds the operator's placeholder key.
+    assert _run(monkeypatch, [*grant, "0000-0000-0000-0000-0000"], words.group(1) + "\n") == 2
+    assert "[officer_not_activated]" in capsys.readouterr().err
+    fingerprint = _activate("li", "another long password", "li's own long password")
+    wrong = "ffff-ffff-ffff-ffff-ffff"
+    assert _run(monkeypatch, [*grant, wrong], words.group(1) + "\n") == 2
+    err = capsys.readouterr().err
+    assert "[fingerprint_mismatch]" in err
+    assert fingerprint not in err  # the operator must have it from li, not from the tool
+    with pytest.raises(SystemExit):  # --fingerprint is required
+        _run(monkeypatch, grant[:-1], words.group(1) + "\n")
+    capsys.readouterr()
+    assert _run(monkeypatch, [*grant, fingerprint], words.group(1) + "\n") == 0
     assert "granted" in capsys.readouterr().out
 
 
@@ -97,7 +127,7 @@ def test_grant_with_wrong_words_fails_clearly(
     assert (
         _run(
             monkeypatch,
-            ["officer", "grant", "--queue", "union", "--username", "li"],
+            ["officer", "grant", "--queue", "union", "--username", "li", "--fingerprint", "00"],
             "abandon " * 23 + "art\n",
         )
         == 2
@@ -146,4 +176,5 @@ def test_demo_once_plays_the_whole_loop(tmp_path: Path) -> None:
     assert "办理中" in out  # … and about the union taking it on
     assert '"report": "我们小区物业的保安和保洁' in out  # the officer's decrypted view
     assert "appear in no table. ✓" in out
+    assert "→ union queue granted" in out  # officers activated, granted by fingerprint
     assert "Done: the loop is complete" in out

@@ -9,14 +9,18 @@ from sqlalchemy import MetaData, select
 
 from cases.errors import (
     AuthenticationFailed,
+    Conflict,
     EnrolmentRequired,
+    FingerprintMismatch,
     Forbidden,
+    InvalidInput,
     NotFound,
+    OfficerNotActivated,
     TooManyAttempts,
 )
 from cases.throttle import LoginThrottle
 from storage.crypto import officer_auth
-from tests.factories import PASSWORD, TEST_COST, build_site
+from tests.factories import INITIAL_PASSWORD, PASSWORD, TEST_COST, build_site
 
 NEW_PASSWORD = "another long passphrase 42"
 
@@ -45,19 +49,34 @@ async def test_login_needs_the_current_totp_code(database_url: str) -> None:
     await site.engine.dispose()
 
 
-async def test_first_login_can_only_enrol(database_url: str) -> None:
+async def test_first_login_activates_with_an_own_password_and_a_new_key(database_url: str) -> None:
     site = await build_site(database_url)
-    await site.setup.add_officer("fresh1", "union", PASSWORD)
-    session = await site.auth.login("fresh1", PASSWORD)
+    await site.setup.add_officer("fresh1", "union", INITIAL_PASSWORD)
+    session = await site.auth.login("fresh1", INITIAL_PASSWORD)
     assert session.enrolment_pending
+    assert session.key_fingerprint is None
+    with pytest.raises(Conflict):  # re-wrapping the placeholder key would keep it openable
+        await site.auth.change_password(session, INITIAL_PASSWORD, NEW_PASSWORD)
     enrolment = site.auth.begin_enrolment(session)
     assert enrolment.uri.startswith("otpauth://totp/SpeakUp:fresh1?")
     assert enrolment.qr_png.startswith(b"\x89PNG")
-    await site.auth.confirm_enrolment(session, site.totp_clock.code(enrolment.secret))
+    with pytest.raises(InvalidInput):  # the administrator's password cannot be kept
+        await site.auth.activate(session, site.totp_clock.code(enrolment.secret), INITIAL_PASSWORD)
+    with pytest.raises(InvalidInput):  # a code of non-ASCII digits is a wrong code, no crash
+        await site.auth.activate(session, "١٢٣٤٥٦", PASSWORD)
+    code = site.totp_clock.code(enrolment.secret)
+    fingerprint = await site.auth.activate(session, code, PASSWORD)
     assert not session.enrolment_pending
-    assert session.totp_key is None
+    assert session.key_fingerprint == fingerprint
+    with pytest.raises(Conflict):
+        await site.auth.activate(session, site.totp_clock.code(enrolment.secret), PASSWORD)
+    with pytest.raises(AuthenticationFailed):  # the initial password is gone
+        await site.auth.login("fresh1", INITIAL_PASSWORD)
     again = await site.auth.login("fresh1", PASSWORD, site.totp_clock.code(enrolment.secret))
     assert not again.enrolment_pending
+    assert again.key_fingerprint == fingerprint
+    actions = [e.action for e in await site.audit.page(await site.login("admin1"), 50, 0)]
+    assert "account_activated" in actions
     await site.engine.dispose()
 
 
@@ -105,17 +124,22 @@ async def test_password_change_rewraps_key_and_totp(database_url: str) -> None:
 async def test_administrator_reset_loses_queue_keys_until_regranted(database_url: str) -> None:
     site = await build_site(database_url)
     admin = await site.login("admin1")
-    await site.accounts.reset_password(admin, "union1", NEW_PASSWORD)
-    session = await site.auth.login("union1", NEW_PASSWORD)
-    assert session.enrolment_pending  # TOTP goes with the reset
+    old_fingerprint = site.fingerprints["union1"]
+    await site.accounts.reset_password(admin, "union1", "a new initial password")
+    session = await site.auth.login("union1", "a new initial password")
+    assert session.enrolment_pending  # not activated again: TOTP and key go with the reset
     assert session.queue_keys == {}
-    await site.enrol("union1", NEW_PASSWORD)
-    # A member re-grants; now the officer holds the union key again.
-    site.totp_secrets["union2"] = ""
-    await site.setup.add_officer("union2", "union", PASSWORD)
-    await site.setup.grant_with_recovery("union", "union2", site.recovery_words)
-    await site.enrol("union2")
-    await site.membership.grant(await site.login("union2"), "union", "union1")
+    session.wipe()
+    await site.add_officer("union2", "union", "union")
+    member = await site.login("union2")
+    with pytest.raises(OfficerNotActivated):
+        await site.membership.grant(member, "union", "union1", old_fingerprint)
+    fingerprint = await site.activate("union1", "a new initial password", NEW_PASSWORD)
+    assert fingerprint != old_fingerprint
+    with pytest.raises(FingerprintMismatch):  # the key the member knew is gone
+        await site.membership.grant(member, "union", "union1", old_fingerprint)
+    # A member re-grants, naming the new key; now the officer holds the union key again.
+    await site.membership.grant(member, "union", "union1", fingerprint)
     back = await site.auth.login("union1", NEW_PASSWORD, site.totp("union1"))
     assert "union" in back.queue_keys
     await site.engine.dispose()
@@ -124,17 +148,19 @@ async def test_administrator_reset_loses_queue_keys_until_regranted(database_url
 async def test_administrator_manages_accounts_but_reads_no_case(database_url: str) -> None:
     site = await build_site(database_url)
     admin = await site.login("admin1")
-    await site.accounts.create(admin, "disc2", "discipline", PASSWORD)
+    await site.accounts.create(admin, "disc2", "discipline", INITIAL_PASSWORD)
     await site.accounts.set_disabled(admin, "disc2", True)
     with pytest.raises(AuthenticationFailed):
-        await site.auth.login("disc2", PASSWORD)
+        await site.auth.login("disc2", INITIAL_PASSWORD)
     await site.accounts.set_disabled(admin, "disc2", False)
-    assert (await site.auth.login("disc2", PASSWORD)).enrolment_pending
+    assert (await site.auth.login("disc2", INITIAL_PASSWORD)).enrolment_pending
     await site.accounts.set_role(admin, "disc1", "union")
     assert (await site.login("disc1")).queue_keys == {}
     rows = {o.username: o for o in await site.accounts.list_officers(admin)}
     assert rows["disc1"].role == "union"
     assert rows["union1"].queues == ("union",)
+    assert rows["union1"].activated
+    assert not rows["disc2"].activated
     with pytest.raises(Forbidden):
         await site.casework.list_cases(admin)
     union = await site.login("union1")
@@ -169,7 +195,7 @@ async def test_grant_with_expiry_and_revoke(database_url: str) -> None:
     site = await build_site(database_url)
     disc = await site.login("disc1")
     until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=60)
-    await site.membership.grant(disc, "discipline", "union1", until)
+    await site.membership.grant(disc, "discipline", "union1", site.fingerprints["union1"], until)
     union = await site.login("union1")
     assert union.grant_expiry["discipline"] == until.replace(microsecond=until.microsecond)
     union.drop_expired(until + dt.timedelta(seconds=1))
@@ -179,7 +205,9 @@ async def test_grant_with_expiry_and_revoke(database_url: str) -> None:
     await site.membership.revoke(disc, "discipline", "union1")
     assert "discipline" not in (await site.login("union1")).queue_keys
     with pytest.raises(Forbidden):
-        await site.membership.grant(await site.login("union1"), "discipline", "union1")
+        await site.membership.grant(
+            await site.login("union1"), "discipline", "union1", site.fingerprints["union1"]
+        )
     with pytest.raises(NotFound):
         await site.membership.revoke(disc, "discipline", "union1")
     await site.engine.dispose()
@@ -189,7 +217,11 @@ async def test_expired_grant_is_deleted_and_audited(database_url: str) -> None:
     site = await build_site(database_url)
     disc = await site.login("disc1")
     await site.membership.grant(
-        disc, "discipline", "union1", dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+        disc,
+        "discipline",
+        "union1",
+        site.fingerprints["union1"],
+        dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1),
     )
     site.membership._clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
     members = [m.username for m in await site.membership.members(disc, "discipline")]

@@ -279,7 +279,9 @@ async def test_recovery_grant_refuses_other_words(database_url: str) -> None:
     site = await build_site(database_url)
     other_words, _ = keys.new_recovery_key()
     with pytest.raises(InvalidInput):
-        await site.setup.grant_with_recovery("union", "disc1", other_words)
+        await site.setup.grant_with_recovery(
+            "union", "disc1", other_words, site.fingerprints["disc1"]
+        )
     await site.engine.dispose()
 
 
@@ -376,7 +378,9 @@ async def test_recovery_words_grant_no_queue_key_to_administrators_or_overseers(
     site = await build_site(database_url)
     for username in ("admin1", "overseer1"):
         with pytest.raises(InvalidInput):
-            await site.setup.grant_with_recovery("discipline", username, site.recovery_words)
+            await site.setup.grant_with_recovery(
+                "discipline", username, site.recovery_words, site.fingerprints[username]
+            )
     await site.engine.dispose()
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from cases.errors import AuthenticationFailed
 from storage.models import Officer
-from tests.factories import PASSWORD, build_site
+from tests.factories import INITIAL_PASSWORD, PASSWORD, build_site
 
 
 async def test_attack_replayed_code_is_refused(database_url: str) -> None:
@@ -38,11 +38,11 @@ async def test_attack_replayed_code_is_refused(database_url: str) -> None:
 
 async def test_enrolment_code_cannot_log_in_again(database_url: str) -> None:
     site = await build_site(database_url)
-    await site.setup.add_officer("fresh1", "union", PASSWORD)
-    session = await site.auth.login("fresh1", PASSWORD)
+    await site.setup.add_officer("fresh1", "union", INITIAL_PASSWORD)
+    session = await site.auth.login("fresh1", INITIAL_PASSWORD)
     enrolment = site.auth.begin_enrolment(session)
     code = site.totp_clock.code(enrolment.secret)
-    await site.auth.confirm_enrolment(session, code)
+    await site.auth.activate(session, code, PASSWORD)
     with pytest.raises(AuthenticationFailed):
         await site.auth.login("fresh1", PASSWORD, code)
     fresh = await site.auth.login("fresh1", PASSWORD, site.totp_clock.code(enrolment.secret))

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from bot.container import Storage, setup_service
@@ -19,8 +20,9 @@ from bot.devtools.fake_bot_api import FakeBotAPI
 from bot.devtools.scripted import OfficerClient, ScriptedReporter
 from bot.runner import Running, running
 from bot.settings import Settings
+from cases.officers import AuthService
 from storage.db import migrate
-from tests.factories import OFFICERS, PASSWORD, TEST_COST
+from tests.factories import INITIAL_PASSWORD, OFFICERS, PASSWORD, TEST_COST
 
 TOKEN = "123456:TEST-token"
 DEPARTMENTS = ["生产部 Production", "财务部 Finance"]
@@ -34,6 +36,7 @@ class Stack:
     api_url: str
     totp_secrets: dict[str, str] = field(default_factory=dict)
     totp_steps: dict[str, int] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)
 
     def reporter(
         self,
@@ -55,7 +58,8 @@ class Stack:
         return ScriptedReporter(self.fake, user, locale)
 
     async def officer(self, username: str) -> OfficerClient:
-        """A logged-in officer; the first login enrols TOTP, later ones use the same secret.
+        """A logged-in officer. An officer the stack has not seen yet (one an administrator
+        created during the test) activates: INITIAL_PASSWORD, a new authenticator, PASSWORD.
 
         Each TOTP step is accepted once per officer, so a later login uses a step newer than
         the last one used (waiting for the next 30 s window only if one step ahead is used too).
@@ -68,11 +72,15 @@ class Stack:
             wait = (step - 1) * 30 - time.time()
             if wait > 0:  # two steps ahead would be refused: wait for the next window
                 await asyncio.sleep(wait + 0.1)
-        await client.login(username, PASSWORD, self.totp_secrets.get(username), step)
-        # The enrolment confirmation used the current step; later logins must go beyond it.
+            await client.login(username, PASSWORD, self.totp_secrets[username], step)
+        else:
+            await client.login(username, INITIAL_PASSWORD, new_password=PASSWORD)
+        # The activation used the current step; later logins must go beyond it.
         self.totp_steps[username] = step if step is not None else int(time.time()) // 30
         if client.totp_secret:
             self.totp_secrets[username] = client.totp_secret
+        if client.fingerprint:
+            self.fingerprints[username] = client.fingerprint
         return client
 
 
@@ -100,8 +108,18 @@ def stack_settings(
     return Settings.model_validate(fields)
 
 
-async def initialise(settings: Settings) -> None:
-    """Migrate, create the site and enrol the test officers."""
+@dataclass(frozen=True)
+class Activated:
+    """A test officer who activated their account before the stack started."""
+
+    secret: str  # their authenticator's TOTP secret
+    step: int  # the TOTP step the activation used: later logins must use newer ones
+    fingerprint: str
+
+
+async def initialise(settings: Settings) -> dict[str, Activated]:
+    """Migrate and create the site; the test officers activate their accounts (own password,
+    authenticator) and get their queues from the recovery words, by fingerprint."""
     storage = Storage(settings)
     await migrate(storage.engine)
     setup = setup_service(storage, settings)
@@ -109,11 +127,29 @@ async def initialise(settings: Settings) -> None:
     words = initialized.recovery_words
     # Pinned like `speakup init` tells operators to: the running processes check it.
     settings.queue_key_pin = initialized.queue_key_pin
+    auth = AuthService(storage.uow, storage.officer_kdf, settings.kdf_cost)
+    activated: dict[str, Activated] = {}
     for username, (role, queues) in OFFICERS.items():
-        await setup.add_officer(username, role, PASSWORD)
+        await setup.add_officer(username, role, INITIAL_PASSWORD)
+        session = await auth.login(username, INITIAL_PASSWORD)
+        secret = auth.begin_enrolment(session).secret
+        step = int(time.time()) // 30
+        code = pyotp.TOTP(secret).generate_otp(step)
+        fingerprint = await auth.activate(session, code, PASSWORD)
         for queue in queues:
-            await setup.grant_with_recovery(queue, username, words)
+            await setup.grant_with_recovery(queue, username, words, fingerprint)
+        activated[username] = Activated(secret, step, fingerprint)
     await storage.close()
+    return activated
+
+
+async def log_in(api_url: str, username: str, activated: dict[str, Activated]) -> OfficerClient:
+    """The first login, after `initialise`, of an officer it activated (the next TOTP step)."""
+    officer = OfficerClient(api_url)
+    await officer.login(
+        username, PASSWORD, activated[username].secret, activated[username].step + 1
+    )
+    return officer
 
 
 @pytest.fixture
@@ -124,10 +160,18 @@ async def stack(
     with capture_every_log(caplog):
         async with FakeBotAPI(TOKEN) as fake:
             settings = stack_settings(fake, database_url, tmp_path)
-            await initialise(settings)
+            activated = await initialise(settings)
             async with running(settings, with_bot=True, with_api=True) as app:
                 assert app.api_url is not None
-                yield Stack(fake, app, settings, app.api_url)
+                yield Stack(
+                    fake,
+                    app,
+                    settings,
+                    app.api_url,
+                    totp_secrets={u: a.secret for u, a in activated.items()},
+                    totp_steps={u: a.step for u, a in activated.items()},
+                    fingerprints={u: a.fingerprint for u, a in activated.items()},
+                )
             assert fake.rejections == [], f"Telegram would have refused: {fake.rejections}"
 
 

@@ -11,7 +11,7 @@ import pyotp
 
 from bot.devtools.scripted import OfficerClient, ScriptedReporter
 from tests.e2e.conftest import Stack
-from tests.factories import PASSWORD
+from tests.factories import INITIAL_PASSWORD, PASSWORD
 
 CONCERN = "车间夜班连续三个月加班不给加班费，班组长还说谁反映就调岗。"
 
@@ -107,10 +107,16 @@ async def test_five_roles_do_their_whole_job(stack: Stack) -> None:
 
     # Administrator: accounts, then the audit chain; no case content.
     admin = await stack.officer("admin1")
-    await admin.post("/officers", {"username": "union2", "role": "union", "password": PASSWORD})
-    # A union member grants the new colleague the queue key for a time-limited secondment.
+    await admin.post(
+        "/officers", {"username": "union2", "role": "union", "password": INITIAL_PASSWORD}
+    )
+    # The new colleague activates the account and reads out their key fingerprint; a union
+    # member grants them the queue key with it, for a time-limited secondment.
+    union2 = await stack.officer("union2")
     until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=90)).isoformat()
-    await union.post("/queues/union/members", {"username": "union2", "expires_at": until})
+    grant = {"username": "union2", "expires_at": until, "fingerprint": union2.fingerprint}
+    await union.post("/queues/union/members", grant)
+    await union2.close()
     members = {m["username"] for m in await union.get("/queues/union/members")}
     assert members == {"union1", "union2"}
     for disabled in (True, False):

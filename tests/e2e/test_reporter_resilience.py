@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 
 from bot.devtools.fake_bot_api import FakeBotAPI
-from bot.devtools.scripted import OfficerClient, ScriptedReporter, has_button, says
+from bot.devtools.scripted import ScriptedReporter, has_button, says
 from bot.runner import running
 from tests.cases.test_cleaning import jpeg_with_gps
-from tests.e2e.conftest import Stack, initialise, stack_settings
-from tests.factories import PASSWORD
+from tests.e2e.conftest import Stack, initialise, log_in, stack_settings
 
 LANGS = ["zh-hans", "en"]
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -66,7 +65,7 @@ async def test_a_draft_in_redis_resumes_after_the_bot_restarts(
             redis_key_prefix=redis_prefix,
             draft_key=base64.b64encode(os.urandom(32)).decode(),
         )
-        await initialise(settings)
+        activated = await initialise(settings)
         r = ScriptedReporter(fake, fake.user(774001, "Xiaoming", language_code="en"), "en")
         async with running(settings, with_bot=True, with_api=False):
             await r.begin_report("integrity", "bribery")
@@ -81,8 +80,7 @@ async def test_a_draft_in_redis_resumes_after_the_bot_restarts(
             assert app.api_url is not None
             await r.say("written after the restart", has_button(r.t("button.done")))
             filed = await r.finish_report(notify=False)
-            officer = OfficerClient(app.api_url)
-            await officer.login("triage1", PASSWORD)
+            officer = await log_in(app.api_url, "triage1", activated)
             detail = await officer.case(filed.reference)
             await officer.close()
         assert detail["report"] == "written before the restart\n\nwritten after the restart"

@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 
 from bot.devtools.fake_bot_api import FakeBotAPI
-from bot.devtools.scripted import OfficerClient, ScriptedReporter, has_button, says
+from bot.devtools.scripted import ScriptedReporter, has_button, says
 from bot.runner import running
 from cases import cleaning
 from tests.cases.test_cleaning import jpeg_with_gps
-from tests.e2e.conftest import Stack, initialise, stack_settings
-from tests.factories import PASSWORD
+from tests.e2e.conftest import Stack, initialise, log_in, stack_settings
 
 LANGS = ["zh-hans", "en"]
 NASTY = "<b>不</b> & *markdown* _x_ [a](b) `c` 😀"
@@ -180,7 +179,7 @@ async def test_back_returns_to_the_kinds_and_the_review_shows_every_answer(
     department = "<研发> & R&D 😀"
     async with FakeBotAPI("123456:TEST-token") as fake:
         settings = stack_settings(fake, database_url, tmp_path, departments=[department])
-        await initialise(settings)
+        activated = await initialise(settings)
         locale = "en" if language == "en" else "zh_CN"
         r = ScriptedReporter(fake, fake.user(777006, "Xiaoming", language_code=language), locale)
         async with running(settings, with_bot=True, with_api=True) as app:
@@ -217,8 +216,7 @@ async def test_back_returns_to_the_kinds_and_the_review_shows_every_answer(
             await r.say("rewritten words", has_button(r.t("button.done")))
             filed = await r.finish_report(notify=False)
             assert app.api_url is not None
-            officer = OfficerClient(app.api_url)
-            await officer.login("triage1", PASSWORD)
+            officer = await log_in(app.api_url, "triage1", activated)
             detail = await officer.case(filed.reference)
             assert detail["report"] == "rewritten words"
             assert await officer.attachments(filed.reference) == []

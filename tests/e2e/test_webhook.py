@@ -25,9 +25,8 @@ from bot.devtools.fake_webhook import SECRET_HEADER
 from bot.devtools.scripted import OfficerClient, ScriptedReporter, has_button, says
 from bot.runner import Running, running
 from bot.settings import Settings
-from tests.e2e.conftest import TOKEN, capture_every_log, initialise, stack_settings
+from tests.e2e.conftest import TOKEN, capture_every_log, initialise, log_in, stack_settings
 from tests.e2e.test_walking_skeleton import dump_database
-from tests.factories import PASSWORD
 
 SECRET = "e2e_webhook-Secret-" + "7" * 24
 HOOK = "/telegram/updates"
@@ -77,7 +76,7 @@ async def webhook_rig(
             webhook_port=0,
             **overrides,
         )
-        await initialise(settings)
+        activated = await initialise(settings)
         async with AsyncExitStack() as stack:
             bots = []
             for number in range(processes):
@@ -88,9 +87,8 @@ async def webhook_rig(
                 balancer.backends.append(app.webhook.address)
                 bots.append(app)
             assert bots[0].api_url is not None
-            officer = OfficerClient(bots[0].api_url)
+            officer = await log_in(bots[0].api_url, "triage1", activated)
             stack.push_async_callback(officer.close)
-            await officer.login("triage1", PASSWORD)
             yield Rig(fake, balancer, bots, settings, officer)
         assert fake.rejections == [], f"Telegram would have refused: {fake.rejections}"
 
