@@ -35,6 +35,9 @@ def used_msgids() -> set[str]:
     found |= {f"reporter_status.{s.value}" for s in ReporterStatus}
     found |= {f"language.{code}" for code in SUPPORTED}
     found |= {"rate.reports", "rate.receipts", "rate.busy"}
+    from cases.danger import Danger
+
+    found |= {f"danger.review_{d.value}" for d in Danger}
     from cases.cleaning import Refusal
 
     found |= {f"file.refused.{r.value}" for r in Refusal}
