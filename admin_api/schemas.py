@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from cases.categories import NotAcceptedReason, Routing, Severity
+from cases.danger import Danger, UrgentSource, reporter_answer, urgent_source
 from cases.lifecycle import Status
 
 
@@ -74,14 +75,29 @@ class EventOut(BaseModel):
 
 
 class IntakeOut(BaseModel):
-    """Recusal and the rules engine's suggestion at intake (metadata, no content)."""
+    """Recusal, the rules engine's suggestion and the reporter's danger answer at intake
+    (metadata, no content)."""
 
     involves_handler: str | None
     handler_route: str | None
     suggested_category: str | None
     suggested_routing: str | None
-    urgent: bool
-    rules: list[str]
+    urgent: bool = Field(description="the rules' urgent flag (see urgent_source)")
+    rules: list[str] = Field(
+        description="ids of the rules that fired, and reporter:danger=<answer> for the reporter's"
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def reporter_danger(self) -> Danger | None:
+        """The reporter's answer to "is anyone in danger right now?"; null if not asked."""
+        return reporter_answer(self.rules)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def urgent_source(self) -> UrgentSource | None:
+        """Who made the case urgent at intake: reporter, rules or both; null if neither."""
+        return urgent_source(rules_urgent=self.urgent, rules=self.rules)
 
 
 class CaseDetailOut(BaseModel):

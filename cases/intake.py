@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from cases.attachments import seal_attachment
 from cases.categories import CATEGORIES, OTHER, Queue, Severity
+from cases.danger import Danger, is_urgent, with_answer
 from cases.deadlines import DeadlinePolicy, Deadlines
 from cases.errors import InvalidInput, NotFound
 from cases.lifecycle import Status
@@ -83,6 +84,8 @@ class Draft:
     handler_route: str | None = None
     department: str | None = None
     attachments: tuple[Attachment, ...] = ()
+    # Is anyone in danger right now; None when the reporter was not asked.
+    danger: Danger | None = None
 
 
 @dataclass(frozen=True)
@@ -168,11 +171,14 @@ class IntakeService:
         if not draft.text.strip() or len(draft.text) > MAX_REPORT_CHARS:
             raise InvalidInput("report text is empty or too long")
         _check_recusal(draft)
+        danger = _danger(draft)
         suggestion = self._suggest(draft)
+        # The reporter's "someone is in danger" and the rules' urgent flag take the same path.
+        urgent = is_urgent(rules_urgent=suggestion.urgent, answer=danger)
         receipt_keys = await self._receipt_keys(receipt)
         now = self._clock()
         # P8 blurs arrival time, except where a life may be at stake: urgent cases at once.
-        visible_after = self._blur.visible_after(now, urgent=suggestion.urgent)
+        visible_after = self._blur.visible_after(now, urgent=urgent)
         case_pair = new_keypair()
         case_id, item_id = new_id(), new_id()
         async with self._uow() as uow:
@@ -184,7 +190,7 @@ class IntakeService:
                 id=case_id,
                 reference=reference,
                 category=draft.category,
-                severity=Severity.URGENT if suggestion.urgent else Severity.NORMAL,
+                severity=Severity.URGENT if urgent else Severity.NORMAL,
                 status=Status.RECEIVED,
                 routing=Queue.TRIAGE,
                 received_on=now.date(),
@@ -241,8 +247,9 @@ class IntakeService:
                     handler_route=draft.handler_route,
                     suggested_category=suggestion.category,
                     suggested_routing=suggestion.routing.value if suggestion.routing else None,
+                    # The rules' flag; the reporter's answer sits with the rule ids.
                     urgent=suggestion.urgent,
-                    rules=suggestion.rules,
+                    rules=with_answer(suggestion.rules, danger),
                 )
             )
             await uow.commit()
@@ -285,6 +292,13 @@ class IntakeService:
             if case is None:
                 return None
             return await read_status(uow, case, receipt_keys.reporter.private)
+
+
+def _danger(draft: Draft) -> Danger | None:
+    try:
+        return None if draft.danger is None else Danger(draft.danger)
+    except ValueError as error:
+        raise InvalidInput("unknown answer to the danger question") from error
 
 
 def _check_recusal(draft: Draft) -> None:

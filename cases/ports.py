@@ -309,7 +309,9 @@ class IntakeMetaRecord:
     handler_route: str | None
     suggested_category: str | None
     suggested_routing: str | None
+    # The rules' urgent flag; the reporter's own answer is among `rules` (`cases.danger`).
     urgent: bool
+    # Ids of the rules that fired, and `reporter:danger=<answer>` when the reporter was asked.
     rules: tuple[str, ...]
 
 

@@ -23,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 
 from cases.categories import CATEGORIES, OTHER, Queue, Routing, group_of
+from cases.danger import RESERVED_PREFIX
 from cases.errors import InvalidInput
 from cases.triage_phrases import Phrase, Text, compile_phrase
 
@@ -80,6 +81,9 @@ def _rule(raw: dict[str, object], section: str) -> Rule:
     rule_id = str(raw.get("id", ""))
     if not rule_id or not isinstance(raw.get("phrases"), list) or not raw["phrases"]:
         raise InvalidInput(f"a [[{section}]] rule needs an id and phrases")
+    if rule_id.startswith(RESERVED_PREFIX) or "," in rule_id:
+        # Ids are stored comma-separated, next to the reporter's own answers (`cases.danger`).
+        raise InvalidInput(f"rule {rule_id}: an id has no comma and does not start with reporter:")
     phrases = _phrases(raw["phrases"], rule_id, "phrases")
     unless = _phrases(raw.get("unless", []), rule_id, "unless")
     if any(len(p.parts) > 1 for p in unless):

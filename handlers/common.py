@@ -10,6 +10,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
+from cases.danger import Danger
+
 # Telegram counts message length in UTF-16 code units after entity parsing.
 TELEGRAM_LIMIT = 4096
 # Room for a header line and markup around each chunk of echoed user text.
@@ -57,6 +59,12 @@ class PickCategory(CallbackData, prefix="c1"):
 
 class PickNotify(CallbackData, prefix="t1"):
     level: str
+
+
+class PickDanger(CallbackData, prefix="u1"):
+    """Is anyone in danger right now: yes, no or not sure."""
+
+    answer: Danger
 
 
 class PickHandler(CallbackData, prefix="h1"):

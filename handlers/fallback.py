@@ -20,6 +20,7 @@ from handlers.common import (
     Action,
     Nav,
     PickCategory,
+    PickDanger,
     PickDepartment,
     PickGroup,
     PickHandler,
@@ -36,6 +37,7 @@ from handlers.states import ReportFlow, load
 _DRAFT_BUTTONS: tuple[type[CallbackData], ...] = (
     PickGroup,
     PickCategory,
+    PickDanger,
     PickHandler,
     PickRoute,
     PickDepartment,

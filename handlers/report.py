@@ -1,4 +1,4 @@
-"""New report, first half: category → who it involves → department → writing.
+"""New report, first half: category → anyone in danger → who it involves → department → writing.
 
 The second half (writing, review, receipt, commit, notifications) is in `report_writing` and
 `report_submit`. Every step has Back and Cancel; labels never go into callback data.
@@ -6,26 +6,32 @@ The second half (writing, review, receipt, commit, notifications) is in `report_
 
 from __future__ import annotations
 
+import datetime as dt
+
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.i18n import gettext as _
 
 from cases.categories import CATEGORIES, group_by_code
+from cases.danger import Danger
 from cases.intake import HandlerRoute, InvolvedHandler
 from handlers.common import (
     Action,
     Nav,
     PickCategory,
+    PickDanger,
     PickDepartment,
     PickGroup,
     PickHandler,
     PickRoute,
+    duration_text,
     keyboard,
     menu_keyboard,
 )
 from handlers.report_steps import (
     category_rows,
+    danger_rows,
     department_rows,
     group_rows,
     handler_rows,
@@ -92,7 +98,38 @@ async def pick_category(
         conversation.group = None  # "not sure" among the groups: Back returns to the groups
     await save(state, conversation)
     if isinstance(query.message, Message):
+        await show_danger_question(query.message, state)
+
+
+async def show_danger_question(message: Message, state: FSMContext) -> None:
+    await state.set_state(ReportFlow.danger)
+    await _show(message, _("danger.question"), danger_rows())
+
+
+async def pick_danger(
+    query: CallbackQuery, callback_data: PickDanger, state: FSMContext, draft_ttl: dt.timedelta
+) -> None:
+    """Keyword rules miss most danger described in new words, so the reporter is asked.
+
+    "Yes" makes the case urgent at filing (`cases.intake`). After "yes" or "not sure" the bot
+    says, on a message of its own that stays, that it is no emergency service.
+    """
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    conversation = await load(state)
+    conversation.danger = callback_data.answer
+    await save(state, conversation)
+    if callback_data.answer == Danger.NO:
         await show_handler_question(query.message, state)
+        return
+    emergency = _("danger.emergency").format(duration=duration_text(draft_ttl))
+    notice = emergency
+    if callback_data.answer == Danger.YES:
+        notice = _("danger.urgent") + "\n\n" + emergency
+    await query.message.edit_text(notice)
+    await state.set_state(ReportFlow.handler)
+    await query.message.answer(_("handler.question"), reply_markup=keyboard(*handler_rows()))
 
 
 async def show_handler_question(message: Message, state: FSMContext) -> None:
@@ -174,8 +211,10 @@ async def back(query: CallbackQuery, state: FSMContext, bot: Bot, departments: l
         await query.message.edit_text(_("menu.title"), reply_markup=menu_keyboard())
     elif current == ReportFlow.category.state:
         await show_groups(query.message, state)
-    elif current == ReportFlow.handler.state:
+    elif current == ReportFlow.danger.state:
         await show_categories(query.message, state)
+    elif current == ReportFlow.handler.state:
+        await show_danger_question(query.message, state)
     elif current == ReportFlow.handler_route.state:
         await show_handler_question(query.message, state)
     elif current == ReportFlow.department.state:
@@ -197,12 +236,14 @@ def build() -> Router:
     cb.register(pick_group, ReportFlow.category, PickGroup.filter())
     cb.register(pick_category, ReportFlow.group, PickCategory.filter())
     cb.register(pick_category, ReportFlow.category, PickCategory.filter())
+    cb.register(pick_danger, ReportFlow.danger, PickDanger.filter())
     cb.register(pick_handler, ReportFlow.handler, PickHandler.filter())
     cb.register(pick_route, ReportFlow.handler_route, PickRoute.filter())
     cb.register(pick_department, ReportFlow.department, PickDepartment.filter())
     back_states = (
         ReportFlow.group,
         ReportFlow.category,
+        ReportFlow.danger,
         ReportFlow.handler,
         ReportFlow.handler_route,
         ReportFlow.department,

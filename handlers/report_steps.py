@@ -11,11 +11,13 @@ from aiogram.types import InlineKeyboardButton
 from aiogram.utils.i18n import gettext as _
 
 from cases.categories import GROUPS, OTHER, Group, group_by_code
+from cases.danger import Danger
 from cases.intake import HandlerRoute, InvolvedHandler, NotifyLevel
 from handlers.common import (
     Action,
     Nav,
     PickCategory,
+    PickDanger,
     PickDepartment,
     PickGroup,
     PickHandler,
@@ -46,6 +48,15 @@ def category_rows(group: Group) -> Rows:
     rows.append([button(_("category.not_sure"), PickCategory(code=OTHER))])
     rows.append(back_cancel_row())
     return rows
+
+
+def danger_rows() -> Rows:
+    return [
+        [button(_("danger.yes"), PickDanger(answer=Danger.YES))],
+        [button(_("danger.no"), PickDanger(answer=Danger.NO))],
+        [button(_("danger.not_sure"), PickDanger(answer=Danger.NOT_SURE))],
+        back_cancel_row(),
+    ]
 
 
 def handler_rows() -> Rows:
@@ -106,6 +117,7 @@ def step_rows(step: str | None, conversation: Conversation, departments: list[st
         return department_rows(departments)
     plain = {
         ReportFlow.group.state: group_rows,
+        ReportFlow.danger.state: danger_rows,
         ReportFlow.handler.state: handler_rows,
         ReportFlow.handler_route.state: route_rows,
         ReportFlow.writing.state: writing_rows,

@@ -76,6 +76,7 @@ def draft_of(conversation: Conversation, departments: list[str]) -> Draft:
         involves_handler=conversation.involves_handler,
         handler_route=conversation.handler_route,
         department=department,
+        danger=conversation.danger,
         attachments=tuple(
             Attachment(name, mime, base64.b64decode(content))
             for name, mime, content in conversation.attachments

@@ -18,6 +18,12 @@ def _category_label(conversation: Conversation) -> str:
     return _(f"category.{conversation.category or OTHER}")
 
 
+def _danger_label(conversation: Conversation) -> str:
+    if conversation.danger is None:
+        return "—"  # a draft begun before the question existed
+    return _(f"danger.review_{conversation.danger.value}")
+
+
 def _involves_label(conversation: Conversation) -> str:
     if conversation.involves_handler == InvolvedHandler.UNION:
         return _("handler.union")
@@ -37,6 +43,7 @@ def review_summary(conversation: Conversation, departments: list[str]) -> str:
     """Every answer the report will carry besides its text, for the review screen."""
     summary = _("report.review_summary").format(
         category=_category_label(conversation),
+        danger=_danger_label(conversation),
         involves=_involves_label(conversation),
         department=_department_label(conversation, departments),
     )

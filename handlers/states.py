@@ -14,10 +14,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from pydantic import BaseModel, Field
 
+from cases.danger import Danger
+
 
 class ReportFlow(StatesGroup):
     group = State()
     category = State()
+    danger = State()
     handler = State()
     handler_route = State()
     department = State()
@@ -33,6 +36,7 @@ DRAFTING = frozenset(
     for s in (
         ReportFlow.group,
         ReportFlow.category,
+        ReportFlow.danger,
         ReportFlow.handler,
         ReportFlow.handler_route,
         ReportFlow.department,
@@ -56,6 +60,8 @@ class Conversation(BaseModel):
     # The group whose kinds were listed (None when "not sure" was chosen among the groups).
     group: str | None = None
     category: str | None = None
+    # Is anyone in danger right now (None until answered); "yes" makes the case urgent.
+    danger: Danger | None = None
     # Who the report involves among those who handle reports ("union" / "discipline"), and
     # where the reporter asked it to go instead ("union" / "discipline" / "overseer").
     involves_handler: str | None = None

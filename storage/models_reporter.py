@@ -27,5 +27,6 @@ class CaseIntake(Base):
     suggested_category: Mapped[str | None] = mapped_column(String(32), nullable=True)
     suggested_routing: Mapped[str | None] = mapped_column(String(16), nullable=True)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Comma-separated ids of the triage rules that fired.
+    # Comma-separated ids of the triage rules that fired, and the reporter's answer to
+    # "is anyone in danger right now" as `reporter:danger=<answer>` (`cases.danger`).
     rules: Mapped[str] = mapped_column(Text, default="")

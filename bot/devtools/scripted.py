@@ -79,22 +79,27 @@ class ScriptedReporter:
         group: str | None,
         category: str,
         *,
+        danger: str = "no",
         involves: str | None = None,
         route: str | None = None,
         department: str | None = None,
     ) -> None:
-        """/start → new report → category → who it involves → department → writing step.
+        """/start → new report → category → anyone in danger → who it involves → department →
+        writing step.
 
-        `involves` is None, "union" or "discipline"; `route` (for "discipline") is "union" or
-        "overseer"; `department` is a configured department name, None to prefer not to say.
+        `danger` is "yes", "no" or "not_sure"; `involves` is None, "union" or "discipline";
+        `route` (for "discipline") is "union" or "overseer"; `department` is a configured
+        department name, None to prefer not to say.
         """
         await self.say("/start", has_button(self.t("menu.new_report")))
         await self.tap("menu.new_report", has_button(self.t("category.not_sure")))
+        danger_step = has_button(self.t("danger.yes"))
         if group is not None:
             await self.tap(f"group.{group}", has_button(self.t(f"category.{category}")))
-            await self.tap(f"category.{category}", has_button(self.t("handler.none")))
+            await self.tap(f"category.{category}", danger_step)
         else:
-            await self.tap("category.not_sure", has_button(self.t("handler.none")))
+            await self.tap("category.not_sure", danger_step)
+        await self.tap(f"danger.{danger}", has_button(self.t("handler.none")))
         department_step = has_button(self.t("department.prefer_not"))
         if involves is None:
             await self.tap("handler.none", department_step)
@@ -117,6 +122,7 @@ class ScriptedReporter:
         parts: list[str],
         *,
         notify: bool | str = True,
+        danger: str = "no",
         involves: str | None = None,
         route: str | None = None,
         department: str | None = None,
@@ -126,7 +132,7 @@ class ScriptedReporter:
         `notify` is True (full), False (off) or a level: "full", "status", "off".
         """
         await self.begin_report(
-            group, category, involves=involves, route=route, department=department
+            group, category, danger=danger, involves=involves, route=route, department=department
         )
         for part in parts:
             await self.say(part, has_button(self.t("button.done")))

@@ -159,20 +159,26 @@ async def stack(
     """Everything running; log records from every logger are captured for the identity scan."""
     with capture_every_log(caplog):
         async with FakeBotAPI(TOKEN) as fake:
-            settings = stack_settings(fake, database_url, tmp_path)
-            activated = await initialise(settings)
-            async with running(settings, with_bot=True, with_api=True) as app:
-                assert app.api_url is not None
-                yield Stack(
-                    fake,
-                    app,
-                    settings,
-                    app.api_url,
-                    totp_secrets={u: a.secret for u, a in activated.items()},
-                    totp_steps={u: a.step for u, a in activated.items()},
-                    fingerprints={u: a.fingerprint for u, a in activated.items()},
-                )
+            async with running_stack(fake, stack_settings(fake, database_url, tmp_path)) as stack:
+                yield stack
             assert fake.rejections == [], f"Telegram would have refused: {fake.rejections}"
+
+
+@contextlib.asynccontextmanager
+async def running_stack(fake: FakeBotAPI, settings: Settings) -> AsyncIterator[Stack]:
+    """A new site with its officers activated, and the bot and the admin API running on it."""
+    activated = await initialise(settings)
+    async with running(settings, with_bot=True, with_api=True) as app:
+        assert app.api_url is not None
+        yield Stack(
+            fake,
+            app,
+            settings,
+            app.api_url,
+            totp_secrets={u: a.secret for u, a in activated.items()},
+            totp_steps={u: a.step for u, a in activated.items()},
+            fingerprints={u: a.fingerprint for u, a in activated.items()},
+        )
 
 
 @contextlib.contextmanager

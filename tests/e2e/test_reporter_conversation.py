@@ -84,10 +84,17 @@ async def test_back_on_every_step_keeps_what_was_written(stack: Stack, language:
     await r.tap("group.rights", has_button(t("category.wages")))
     await r.tap("button.back", has_button(t("group.rights")))  # kinds → groups
     await r.tap("group.rights", has_button(t("category.wages")))
-    await r.tap("category.wages", has_button(t("handler.none")))
-    await r.tap("button.back", has_button(t("category.wages")))  # who → the group's kinds
+    await r.tap("category.wages", has_button(t("danger.yes")))
+    await r.tap("button.back", has_button(t("category.wages")))  # danger → the group's kinds
+    await r.tap("category.wages", has_button(t("danger.yes")))
+    await r.tap("danger.not_sure", has_button(t("handler.none")))
+    await r.tap("button.back", has_button(t("danger.yes")))  # who → danger
+    await r.tap("button.back", has_button(t("category.wages")))  # danger → the group's kinds
     await r.tap("button.back", has_button(t("group.rights")))  # kinds → groups
-    await r.tap("category.not_sure", has_button(t("handler.none")))
+    await r.tap("category.not_sure", has_button(t("danger.yes")))
+    await r.tap("button.back", has_button(t("group.rights")))  # danger → groups ("not sure")
+    await r.tap("category.not_sure", has_button(t("danger.yes")))
+    await r.tap("danger.no", has_button(t("handler.none")))
     await r.tap("handler.discipline", has_button(t("handler.route_union")))
     await r.tap("button.back", has_button(t("handler.none")))  # route → who
     await r.tap("handler.none", has_button(t("department.prefer_not")))
@@ -137,7 +144,7 @@ async def test_privacy_screen_and_help_and_cancel(stack: Stack, language: str) -
     assert r.t("privacy.text").split("\n")[2][:20] in shown.text
     await r.say("/help", has_button(r.t("menu.new_report")))
     await r.tap("menu.new_report", has_button(r.t("group.rights")))
-    await r.tap("category.not_sure", has_button(r.t("handler.none")))
+    await r.tap("category.not_sure", has_button(r.t("danger.yes")))
     await r.say("/cancel", says(r.t("cancel.done")))
     triage = await stack.officer("triage1")
     assert await triage.cases() == []
@@ -149,7 +156,7 @@ async def test_urgent_not_sure_report_gets_a_suggestion_and_no_blur(
     stack: Stack, language: str
 ) -> None:
     reporter = reporter_for(stack, language, 771006)
-    filed = await reporter.file_report(None, "other", [GAS])
+    filed = await reporter.file_report(None, "other", [GAS], danger="no")
     triage = await stack.officer("triage1")
     [row] = await triage.cases()
     assert row["severity"] == "urgent"
@@ -159,4 +166,7 @@ async def test_urgent_not_sure_report_gets_a_suggestion_and_no_blur(
     assert intake["suggested_routing"] == "union"
     assert intake["suggested_category"] == "safety"
     assert "urgent.gas_chemical" in intake["rules"]
+    # The reporter said "no": the rules still make it urgent, and say that they did.
+    assert intake["reporter_danger"] == "no"
+    assert intake["urgent_source"] == "rules"
     await triage.close()

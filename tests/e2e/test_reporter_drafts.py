@@ -86,7 +86,8 @@ async def test_start_or_new_report_after_the_commit_say_filed(stack: Stack, lang
     await r.expect(says(r.t("report.filed_note")[:8]), mark)
     await r.expect(has_button(r.t("menu.new_report")), mark)
     await r.tap("menu.new_report", has_button(r.t("group.rights")))
-    await r.tap("category.not_sure", has_button(r.t("handler.none")))
+    await r.tap("category.not_sure", has_button(r.t("danger.yes")))
+    await r.tap("danger.no", has_button(r.t("handler.none")))
     await r.tap("handler.none", has_button(r.t("department.prefer_not")))
     await r.tap("department.prefer_not", has_button(r.t("button.done")))
     await r.say("the second one", has_button(r.t("button.done")))
@@ -152,6 +153,7 @@ async def test_starting_over_mid_draft_asks_first_and_keeping_loses_nothing(
     # Back all the way to the first step, then Back once more: asked too.
     await r.tap("button.back", has_button(r.t("department.prefer_not")))
     await r.tap("button.back", has_button(r.t("handler.none")))
+    await r.tap("button.back", has_button(r.t("danger.yes")))
     await r.tap("button.back", has_button(r.t("category.wages")))
     await r.tap("button.back", has_button(r.t("group.rights")))
     mark = r.mark()
@@ -159,7 +161,8 @@ async def test_starting_over_mid_draft_asks_first_and_keeping_loses_nothing(
     await keep(mark, "group.rights")
     # The draft is whole: file it from the first step.
     await r.tap("group.integrity", has_button(r.t("category.bribery")))
-    await r.tap("category.bribery", has_button(r.t("handler.none")))
+    await r.tap("category.bribery", has_button(r.t("danger.yes")))
+    await r.tap("danger.no", has_button(r.t("handler.none")))
     await r.tap("handler.none", has_button(r.t("department.prefer_not")))
     await r.tap("department.prefer_not", has_button(r.t("button.done")))
     filed = await r.finish_report(notify=False)

@@ -88,6 +88,42 @@ async def test_a_draft_in_redis_resumes_after_the_bot_restarts(
         assert fake.rejections == []
 
 
+async def test_the_danger_question_resumes_after_the_bot_restarts(
+    database_url: str, tmp_path: Path, redis_prefix: str
+) -> None:
+    async with FakeBotAPI("123456:TEST-token") as fake:
+        settings = stack_settings(
+            fake,
+            database_url,
+            tmp_path,
+            redis_url=REDIS_URL,
+            redis_key_prefix=redis_prefix,
+            draft_key=base64.b64encode(os.urandom(32)).decode(),
+            blur_max_minutes=7 * 24 * 60,
+        )
+        activated = await initialise(settings)
+        r = ScriptedReporter(fake, fake.user(774003, "Xiaoming", language_code="en"), "en")
+        async with running(settings, with_bot=True, with_api=False):
+            await r.say("/start", has_button(r.t("menu.new_report")))
+            await r.tap("menu.new_report", has_button(r.t("group.rights")))
+            await r.tap("category.not_sure", has_button(r.t("danger.yes")))
+        # Restarted while the question is open: its buttons still work, and "yes" still counts.
+        async with running(settings, with_bot=True, with_api=True) as app:
+            assert app.api_url is not None
+            await r.tap("danger.yes", has_button(r.t("handler.none")))
+            await r.tap("handler.none", has_button(r.t("department.prefer_not")))
+            await r.tap("department.prefer_not", has_button(r.t("button.done")))
+            await r.say("the words", has_button(r.t("button.done")))
+            filed = await r.finish_report(notify=False)
+            officer = await log_in(app.api_url, "triage1", activated)
+            [row] = await officer.cases()  # at once, despite a week-long blur
+            intake = (await officer.case(filed.reference))["intake"]
+            await officer.close()
+        assert (row["reference"], row["severity"]) == (filed.reference, "urgent")
+        assert intake["urgent_source"] == "reporter"
+        assert fake.rejections == []
+
+
 @pytest.mark.parametrize("language", LANGS)
 async def test_stickers_photos_and_contacts_at_every_step_change_nothing(
     stack: Stack, language: str
@@ -114,7 +150,9 @@ async def test_stickers_photos_and_contacts_at_every_step_change_nothing(
     await poke()  # the category group
     await r.tap("group.integrity", has_button(r.t("category.bribery")))
     await poke()  # the category
-    await r.tap("category.bribery", has_button(r.t("handler.none")))
+    await r.tap("category.bribery", has_button(r.t("danger.yes")))
+    await poke()  # anyone in danger
+    await r.tap("danger.no", has_button(r.t("handler.none")))
     await poke()  # who it involves
     await r.tap("handler.none", has_button(r.t("department.prefer_not")))
     await poke()  # the department

@@ -41,7 +41,9 @@ async def test_typing_at_a_button_step_shows_the_step_again_and_keeps_the_draft(
     await type_at_step("group.rights")
     await r.tap("group.rights", has_button(r.t("category.wages")))
     await type_at_step("category.wages")
-    await r.tap("category.wages", has_button(r.t("handler.none")))
+    await r.tap("category.wages", has_button(r.t("danger.yes")))
+    await type_at_step("danger.not_sure")
+    await r.tap("danger.no", has_button(r.t("handler.none")))
     await type_at_step("handler.union")
     await r.tap("handler.discipline", has_button(r.t("handler.route_overseer")))
     await type_at_step("handler.route_overseer")
@@ -186,10 +188,11 @@ async def test_back_returns_to_the_kinds_and_the_review_shows_every_answer(
             await r.say("/start", has_button(r.t("menu.new_report")))
             await r.tap("menu.new_report", has_button(r.t("group.integrity")))
             await r.tap("group.integrity", has_button(r.t("category.bribery")))
-            await r.tap("category.bribery", has_button(r.t("handler.none")))
-            # Back from "who does it involve" is the kinds of the chosen group.
+            await r.tap("category.bribery", has_button(r.t("danger.yes")))
+            # Back from "anyone in danger" is the kinds of the chosen group.
             await r.tap("button.back", has_button(r.t("category.bribery")))
-            await r.tap("category.procurement", has_button(r.t("handler.none")))
+            await r.tap("category.procurement", has_button(r.t("danger.yes")))
+            await r.tap("danger.not_sure", has_button(r.t("handler.none")))
             await r.tap("handler.discipline", has_button(r.t("handler.route_union")))
             await r.tap("handler.route_union", has_button(r.t("department.prefer_not")))
             # Back from the department is the question just answered.
@@ -205,6 +208,7 @@ async def test_back_returns_to_the_kinds_and_the_review_shows_every_answer(
             summary = await r.tap("button.done", has_button(r.t("button.confirm")))
             for shown in (
                 r.t("category.procurement"),
+                r.t("danger.review_not_sure"),
                 r.t("handler.discipline"),
                 r.t("handler.route_union"),
                 department,
@@ -221,6 +225,10 @@ async def test_back_returns_to_the_kinds_and_the_review_shows_every_answer(
             assert detail["report"] == "rewritten words"
             assert await officer.attachments(filed.reference) == []
             assert detail["intake"]["handler_route"] == "union"
+            # "Not sure" is stored as said, and makes nothing urgent by itself.
+            assert detail["intake"]["reporter_danger"] == "not_sure"
+            assert detail["intake"]["urgent_source"] is None
+            assert detail["case"]["severity"] == "normal"
             await officer.close()
         assert fake.rejections == []
 

@@ -36,6 +36,7 @@ def families() -> dict[str, set[str]]:
     from cases.alerts import AlertKind
     from cases.categories import CATEGORIES, GROUPS, NotAcceptedReason, Queue, Severity
     from cases.cleaning import Refusal
+    from cases.danger import Danger
     from cases.deadlines import Deadline
     from cases.intake import HandlerRoute
     from cases.lifecycle import ReporterStatus
@@ -55,6 +56,8 @@ def families() -> dict[str, set[str]]:
         "alert_severity.": {s.value for s in Severity},
         # The deadlines a digest item names as missed.
         "alert_deadline.": {d.value for d in Deadline},
+        # The review screen's line for the reporter's answer to the danger question.
+        "danger.review_": {d.value for d in Danger},
         # A digest has its own layout and no kind label.
         "alert_kind.": {k.value for k in AlertKind if k is not AlertKind.DIGEST},
     }
