@@ -79,9 +79,14 @@ async def refuse_nul_characters(request: Request) -> None:
     texts = [str(value) for value in request.path_params.values()]
     texts += [text for pair in request.query_params.multi_items() for text in pair]
     found = any("\x00" in text for text in texts)
-    if not found and "json" in request.headers.get("content-type", ""):
+    if not found:
+        # Any body that parses as JSON, whatever its Content-Type says: FastAPI decides for
+        # itself which media types are JSON (case-insensitively, `+json` suffixes, and — in
+        # some versions or settings — none at all), and a check keyed on the header missed
+        # `application/JSON`. Parsing a body that is not meant as JSON costs little.
+        raw = await request.body()
         try:
-            body = json.loads(await request.body())
+            body = json.loads(raw) if raw else None
         except (ValueError, RecursionError):
             body = None  # not JSON: FastAPI's own validation answers that
         found = any("\x00" in text for text in _strings(body))

@@ -29,6 +29,15 @@ class LoginOut(BaseModel):
     officer: OfficerOut
     # True on a first login: the token may only enrol a TOTP authenticator.
     enrolment_required: bool = False
+    activated_at: dt.datetime | None = Field(
+        default=None, description="when the account got its own password and key; null before"
+    )
+    first_login_since_activation: bool = Field(
+        default=False,
+        description="true when nobody has logged in since the account was activated. If you "
+        "did not activate it yourself (choose your own password and scan a new QR code), "
+        "someone else did: change your password at once, then report it",
+    )
 
 
 class CaseSummaryOut(BaseModel):

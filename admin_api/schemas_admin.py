@@ -32,6 +32,19 @@ class MeOut(OfficerOut):
         description="your key's fingerprint: tell it, in person, to the colleague who grants "
         "you a queue; they must enter it for the grant to go through"
     )
+    activated_at: dt.datetime | None = Field(
+        description="when the account got its own password and key. If that was not you, "
+        "change your password before reading out the fingerprint (a change makes a new key)"
+    )
+
+
+class PasswordChangeOut(MeOut):
+    """After a password change: the NEW key's fingerprint and the queues re-sealed to it."""
+
+    dropped_queues: list[str] = Field(
+        description="grants that no longer opened with your old key and were deleted; ask a "
+        "member of that queue to grant it again, to the new fingerprint"
+    )
 
 
 class PasswordChangeIn(BaseModel):

@@ -51,6 +51,9 @@ class SessionStore:
         entry = self._entries.get(_digest(token))
         if entry is None:
             return None
+        if entry.session.ended:  # ended by the domain (too many wrong old passwords)
+            self.close(token)
+            return None
         entry.last_seen = self._clock()
         entry.session.drop_expired(entry.last_seen)
         return entry.session
@@ -64,7 +67,8 @@ class SessionStore:
         """End (and wipe) every session past its idle or absolute timeout."""
         now = self._clock()
         for key, entry in list(self._entries.items()):
-            if now - entry.last_seen > self._idle or now - entry.created > self._absolute:
+            stale = now - entry.last_seen > self._idle or now - entry.created > self._absolute
+            if stale or entry.session.ended:
                 entry.session.wipe()
                 del self._entries[key]
 
@@ -84,10 +88,12 @@ class SessionStore:
             entry.session.wipe()
         self._entries.clear()
 
-    def close_officer(self, officer_id: str) -> None:
-        """End every session of an officer (disabled, reset, role changed)."""
+    def close_officer(self, officer_id: str, keep: str | None = None) -> None:
+        """End every session of an officer (disabled, reset, role changed) — but the one of
+        the token `keep` (a password change ends the officer's other sessions only)."""
+        kept = _digest(keep) if keep is not None else None
         for key, entry in list(self._entries.items()):
-            if entry.session.officer_id == officer_id:
+            if entry.session.officer_id == officer_id and key != kept:
                 entry.session.wipe()
                 del self._entries[key]
 

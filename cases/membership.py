@@ -106,7 +106,10 @@ class MembershipService:
         if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
             raise InvalidInput("expires_at must be a future time with a time zone")
         async with self._uow() as uow:
-            officer = await uow.officers.by_username(username)
+            found = await uow.officers.by_username(username)
+            # Held until commit: a password change (a new key) cannot slip in between reading
+            # the officer's key and storing the grant sealed to it.
+            officer = await uow.accounts.lock_officer(found.id) if found else None
             if officer is None:
                 raise NotFound("no such officer")
             require_grantee(officer, fingerprint)

@@ -27,6 +27,16 @@ class OfficerSession:
     # The fingerprint of the officer's own key, shown to them to tell whoever grants them a
     # queue; None until the account is activated.
     key_fingerprint: str | None = None
+    # When the account was activated (own password, new key). A login shows it, and whether it
+    # is the first login since, so an officer who never activated the account themselves notices.
+    activated_at: dt.datetime | None = None
+    first_login_since_activation: bool = False
+    # Wrong old passwords given to a password change in this session; past a few the session
+    # ends (a stolen token must not be a password-guessing oracle).
+    password_failures: int = 0
+    # Set when the session was ended from inside (too many wrong old passwords): the session
+    # store treats it as gone.
+    ended: bool = False
 
     def queue_key(self, queue: str) -> bytes | None:
         key = self.queue_keys.get(queue)
@@ -43,13 +53,19 @@ class OfficerSession:
             if until <= now:
                 self.drop_queue(queue)
 
-    def mark_activated(self, fingerprint: str) -> None:
+    def mark_activated(self, fingerprint: str, at: dt.datetime) -> None:
         """The account now has the officer's own key: a full session (with no queue key yet)."""
         self.enrolment_pending = False
         self.pending_secret = None
         self.key_fingerprint = fingerprint
+        self.activated_at = at
 
     def wipe(self) -> None:
         for queue in list(self.queue_keys):
             self.drop_queue(queue)
         self.pending_secret = None
+
+    def end(self) -> None:
+        """Wipe the keys now and make the token useless from the next request on."""
+        self.wipe()
+        self.ended = True

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from cases.errors import (
     AuthenticationFailed,
     Conflict,
-    DecryptionError,
     InvalidInput,
     TooManyAttempts,
 )
 from cases.officer_session import OfficerSession as OfficerSession
+from cases.password_change import KeyRotated, PasswordChange
 from cases.ports import GrantRecord, OfficerRecord, UnitOfWork, UnitOfWorkFactory
 from cases.runtime import Clock, KdfPool, utcnow
 from cases.throttle import LoginThrottle
@@ -75,6 +75,7 @@ class AuthService:
         # The time TOTP codes are checked against; tests step it to log in more than once in 30 s.
         self._totp_clock = totp_clock or clock
         self.throttle = throttle or LoginThrottle()
+        self._passwords = PasswordChange(uow, kdf, cost, clock)
         self._dummy = keys.create_officer_key(_DUMMY_ID, "dummy password never used", cost)
 
     async def _fail(self, username: str) -> AuthenticationFailed:
@@ -155,6 +156,7 @@ class AuthService:
             if step is None or not await self._claim_step(officer.id, step):
                 raise AuthenticationFailed("wrong credentials")
             session.key_fingerprint = keys.officer_key_fingerprint(officer.key.public_key)
+            session.activated_at = officer.activated_at
         now = self._clock()
         for grant in grants:
             private = keys.open_queue_key(
@@ -165,11 +167,18 @@ class AuthService:
                 session.grant_expiry[grant.queue] = grant.expires_at
         action = "login_enrolment" if session.enrolment_pending else "login"
         async with self._uow() as uow:
+            if not session.enrolment_pending:
+                # Read before this login's own row. An officer whose first login finds the
+                # account already activated did not activate it: the response says so.
+                latest = await uow.audit_log.latest_of(officer.id, ("login", "account_activated"))
+                session.first_login_since_activation = latest == "account_activated"
             await uow.audit.append(
                 at=now, officer_id=officer.id, action=action, case_reference=None, detail=""
             )
             await uow.commit()
         self.throttle.succeeded(username)
+        # Whoever logs in with password and code may try password changes again at once.
+        self._passwords.throttle.succeeded(officer.id)
         return session
 
     async def _claim_step(self, officer_id: str, step: int) -> bool:
@@ -230,45 +239,13 @@ class AuthService:
                 detail=f"key {fingerprint}",
             )
             await uow.commit()
-        session.mark_activated(fingerprint)
+        session.mark_activated(fingerprint, now)
         return fingerprint
 
-    async def change_password(self, session: OfficerSession, old: str, new: str) -> None:
-        """Re-wrap the officer key and the TOTP secret under a new password; grants stay."""
-        if session.enrolment_pending:
-            # Re-wrapping the placeholder would keep a key the administrator could open.
-            raise Conflict("activate the account instead: POST /auth/totp, /auth/totp/confirm")
-        if len(new) < 12:
-            raise InvalidInput("password must be at least 12 characters")
-        async with self._uow() as uow:
-            officer = await uow.officers.by_id(session.officer_id)
-        if officer is None:
-            raise AuthenticationFailed("wrong credentials")
-        try:
-            unlocked = await self._kdf.run(officer_auth.unlock, officer.id, officer.key, old)
-        except AuthenticationFailed:
-            raise await self._fail(session.username) from None
-        wrapped, totp_key = await self._kdf.run(
-            officer_auth.wrap, officer.id, unlocked.pair, new, self._cost
-        )
-        totp_wrapped = None
-        if officer.totp_wrapped is not None:
-            try:
-                secret = officer_auth.open_totp(unlocked.totp_key, officer.id, officer.totp_wrapped)
-            except DecryptionError:  # pragma: no cover - the same K wrapped it
-                secret = None
-            if secret is not None:
-                totp_wrapped = officer_auth.seal_totp(totp_key, officer.id, secret)
-        async with self._uow() as uow:
-            await uow.accounts.replace_key(officer.id, wrapped, totp_wrapped)
-            await uow.audit.append(
-                at=self._clock(),
-                officer_id=officer.id,
-                action="password_changed",
-                case_reference=None,
-                detail="",
-            )
-            await uow.commit()
+    async def change_password(self, session: OfficerSession, old: str, new: str) -> KeyRotated:
+        """A new password and, under it, a NEW keypair; every grant is re-sealed to it
+        (`cases.password_change`). Returns the new fingerprint and the queues it holds."""
+        return await self._passwords.change(session, old, new)
 
 
 async def _purge_expired_grants(uow: UnitOfWork, now: dt.datetime) -> None:

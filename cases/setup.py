@@ -120,7 +120,9 @@ class SetupService:
         recovery = keys.recovery_key_from_words(recovery_words)
         async with self._uow() as uow:
             site = await uow.site.get()
-            officer = await uow.officers.by_username(username)
+            found = await uow.officers.by_username(username)
+            # Held until commit, as for a member's grant (`cases.membership`).
+            officer = await uow.accounts.lock_officer(found.id) if found else None
             if site is None:
                 raise NotFound("the site is not initialised")
             if officer is None:

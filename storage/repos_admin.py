@@ -77,6 +77,33 @@ class SqlAccountRepository:
             update(Officer).where(Officer.id == officer_id).values(totp_wrapped=totp_wrapped)
         )
 
+    async def lock_officer(self, officer_id: str) -> OfficerRecord | None:
+        """The officer's row, locked until commit, read after the lock was taken.
+
+        Whoever seals something to the officer's public key (a grant) or replaces that key (a
+        password change) takes this lock first, so a grant can never be sealed to a key that a
+        concurrent change is replacing. PostgreSQL: `FOR UPDATE`. SQLite: a write that changes
+        nothing takes the database's single write lock (the driver opens its transaction only
+        at the first write, so a plain read would hold nothing).
+        """
+        if self._s.get_bind().dialect.name == "postgresql":
+            stmt = select(Officer).where(Officer.id == officer_id).with_for_update()
+        else:
+            await self._s.execute(
+                update(Officer).where(Officer.id == officer_id).values(disabled=Officer.disabled)
+            )
+            stmt = select(Officer).where(Officer.id == officer_id)
+        row = await self._s.scalar(stmt.execution_options(populate_existing=True))
+        return _officer(row) if row is not None else None
+
+    async def reseal_grant(self, queue: str, officer_id: str, sealed_key: bytes) -> None:
+        """The same grant sealed to the officer's new key; when and until when stay."""
+        await self._s.execute(
+            update(QueueGrant)
+            .where(QueueGrant.queue == queue, QueueGrant.officer_id == officer_id)
+            .values(sealed_key=sealed_key)
+        )
+
     async def members(self, queue: str) -> list[MemberRecord]:
         rows = await self._s.execute(
             select(QueueGrant, Officer.username)
@@ -229,6 +256,20 @@ class SqlAuditLogReader:
     async def chain(self) -> list[AuditEntry]:
         rows = await self._s.scalars(select(AuditRow).order_by(AuditRow.id))
         return [_entry(r) for r in rows]
+
+    async def latest_of(self, officer_id: str, actions: tuple[str, ...]) -> str | None:
+        """Which of `actions` the officer's newest audit row among them records, if any.
+
+        Read newest first along the primary key, so the scan stops at that row: for an officer
+        who logs in regularly it is a short walk back, without an index on officer ids.
+        """
+        action: str | None = await self._s.scalar(
+            select(AuditRow.action)
+            .where(AuditRow.officer_id == officer_id, AuditRow.action.in_(actions))
+            .order_by(AuditRow.id.desc())
+            .limit(1)
+        )
+        return action
 
 
 class SqlStatsRepository:

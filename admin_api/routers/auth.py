@@ -9,7 +9,13 @@ from fastapi import APIRouter, status
 
 from admin_api.deps import BearerDep, EnrollingDep, OfficerDep, ServicesDep, SessionsDep
 from admin_api.schemas import ErrorOut, LoginIn, LoginOut, OfficerOut
-from admin_api.schemas_admin import EnrolmentOut, MeOut, PasswordChangeIn, TotpConfirmIn
+from admin_api.schemas_admin import (
+    EnrolmentOut,
+    MeOut,
+    PasswordChangeIn,
+    PasswordChangeOut,
+    TotpConfirmIn,
+)
 from cases.officers import OfficerSession
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -36,6 +42,8 @@ async def login(body: LoginIn, services: ServicesDep, sessions: SessionsDep) -> 
         expires_at=expires_at,
         officer=_officer_out(session),
         enrolment_required=session.enrolment_pending,
+        activated_at=session.activated_at,
+        first_login_since_activation=session.first_login_since_activation,
     )
 
 
@@ -59,12 +67,21 @@ async def activate(body: TotpConfirmIn, session: EnrollingDep, services: Service
     return _me(session)
 
 
-@router.post("/password", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
+@router.post("/password", responses=ERRORS)
 async def change_password(
-    body: PasswordChangeIn, session: EnrollingDep, services: ServicesDep
-) -> None:
-    """Re-wrap your officer key and TOTP secret under a new password (activated accounts)."""
-    await services.auth.change_password(session, body.old_password, body.new_password)
+    body: PasswordChangeIn,
+    session: EnrollingDep,
+    services: ServicesDep,
+    sessions: SessionsDep,
+    credentials: BearerDep,
+) -> PasswordChangeOut:
+    """A new password and, under it, a NEW key: your grants are re-sealed to it, the old key's
+    fingerprint stops matching, and your other sessions end. Returns the new fingerprint — read
+    out that one from now on. Three wrong old passwords end this session."""
+    rotated = await services.auth.change_password(session, body.old_password, body.new_password)
+    if credentials is not None:
+        sessions.close_officer(session.officer_id, keep=credentials.credentials)
+    return PasswordChangeOut(**_me(session).model_dump(), dropped_queues=list(rotated.dropped))
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
@@ -76,11 +93,14 @@ async def logout(_: EnrollingDep, sessions: SessionsDep, credentials: BearerDep)
 
 @router.get("/me", responses=ERRORS)
 async def me(session: OfficerDep) -> MeOut:
-    """Who you are, your queues, and your key fingerprint (to tell whoever grants you a queue)."""
+    """Who you are, your queues, your key fingerprint (to tell whoever grants you a queue) and
+    when the account was activated."""
     return _me(session)
 
 
 def _me(session: OfficerSession) -> MeOut:
     return MeOut(
-        **_officer_out(session).model_dump(), key_fingerprint=session.key_fingerprint or ""
+        **_officer_out(session).model_dump(),
+        key_fingerprint=session.key_fingerprint or "",
+        activated_at=session.activated_at,
     )

@@ -4,6 +4,7 @@ used to fail there as server errors."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -64,3 +65,38 @@ async def test_text_without_nul_still_goes_through(api: Api) -> None:
         "/api/v1/auth/login", json={"username": "nobody", "password": "x", "totp": "1"}
     )
     assert login.status_code == 401
+
+
+# FastAPI reads a body as JSON whatever the case of its media type (and `+json` types): each of
+# these reached PostgreSQL before the check parsed every body, not only `…json` in lower case.
+MEDIA_TYPES = [
+    "application/JSON",
+    "Application/Json; charset=utf-8",
+    "APPLICATION/VND.SPEAKUP+JSON",
+    None,
+]
+JSON_ATTACKS: list[tuple[str | None, str, Any]] = [
+    (None, "/api/v1/auth/login", {"username": "union1\x00", "password": PASSWORD}),
+    ("admin1", "/api/v1/officers", {"username": "n\x00", "role": "union", "password": PASSWORD}),
+    (
+        "union1",
+        "/api/v1/queues/union/members",
+        {"username": "disc1\x00", "fingerprint": "0000-0000-0000-0000-0000"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "body"), JSON_ATTACKS, ids=[path for _, path, _ in JSON_ATTACKS]
+)
+async def test_nul_is_refused_whatever_the_media_type_says(
+    api: Api, who: str | None, path: str, body: Any
+) -> None:
+    token = await api.token(who) if who else None
+    for media_type in MEDIA_TYPES:
+        headers = api.bearer(token) if token else {}
+        if media_type is not None:
+            headers["Content-Type"] = media_type
+        response = await api.client.post(path, content=json.dumps(body).encode(), headers=headers)
+        assert response.status_code == 422, (media_type, response.text)
+        assert response.json()["code"] == "invalid_input", media_type

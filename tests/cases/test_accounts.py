@@ -110,14 +110,18 @@ async def test_sixth_wrong_login_is_delayed_for_existing_and_unknown_accounts(
     await site.engine.dispose()
 
 
-async def test_password_change_rewraps_key_and_totp(database_url: str) -> None:
+async def test_password_change_makes_a_new_key_and_keeps_totp_and_grants(
+    database_url: str,
+) -> None:
     site = await build_site(database_url)
     session = await site.login("union1")
-    await site.auth.change_password(session, PASSWORD, NEW_PASSWORD)
+    rotated = await site.auth.change_password(session, PASSWORD, NEW_PASSWORD)
+    assert rotated.fingerprint != site.fingerprints["union1"]
     with pytest.raises(AuthenticationFailed):
         await site.login("union1")
     again = await site.auth.login("union1", NEW_PASSWORD, site.totp("union1"))
     assert again.queue_key("union") == session.queue_key("union")
+    assert again.key_fingerprint == rotated.fingerprint
     await site.engine.dispose()
 
 
