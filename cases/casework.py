@@ -316,8 +316,6 @@ class CaseworkService:
                 check_step(Status(current.status), target, Step.TRIAGE)
 
             admit(case)
-            case_private = await self._open_case_key(uow, session, case)
-            case_public = checked_public(case, case_private)
             fields: dict[str, object] = {"status": target, "updated_at": self._clock()}
             # The decision is the acceptance notice, not yet feedback on the substance.
             fields.update(self._due_for(case, target, feedback_given=False))
@@ -331,6 +329,9 @@ class CaseworkService:
                 fields["not_accepted_reason"] = decision.not_accepted_reason
             # Two triage officers deciding at once: only one claim finds the case `received`.
             await self._claim(uow, case, admit, fields)
+            # Opened after the claim, so the keys read are the ones this decision replaces.
+            case_private = await self._open_case_key(uow, session, case)
+            case_public = checked_public(case, case_private)
             if decision.routing is not None:
                 # Re-seal the case key to the receiving queue(s); triage's grant goes, so
                 # triage officers lose access once the case has moved on.

@@ -17,6 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from cases.case_keys import checked_public
 from cases.casework import CaseworkService
 from cases.categories import Queue, Routing
 from cases.errors import Conflict, DecryptionError, InvalidInput, NotFound
@@ -160,8 +161,13 @@ class TransferService(CaseworkService):
         async with self._uow() as uow:
             record, case, queue_private = await self._incoming(uow, session, transfer_id)
             feedback = _open_feedback(record, queue_private)
-            # Opened while the transfer still parks the case key for this queue: answering drops it.
-            case_public = await self._case_public(uow, session, case)
+            # The reason is sealed with the case key the transfer parked for this queue, as read
+            # with the pending transfer: answering drops it from the row.
+            assert record.sealed_case_key is not None  # noqa: S101 - pending keeps its key
+            case_private = keys.open_case_key(
+                case.id, record.to_queue, queue_private, record.sealed_case_key
+            )
+            case_public = checked_public(case, case_private)
             await self._answer(uow, record, TransferStatus.DECLINED)
             item_id = new_id()
             await self._add_item(uow, session, case, DECLINE_KIND, item_id, reason, case_public)

@@ -2,8 +2,8 @@
 closing, reopening, extensions, messages to the reporter and internal notes (DESIGN §4).
 
 Each step is one `_Change` run by `_step`: it checks the move against the lifecycle (which
-request makes which transition, `cases.lifecycle.STEPS`), proves the session can open the case
-key (P3), claims the case (a compare-and-set on the status it checked, `_claim`), and writes the
+request makes which transition, `cases.lifecycle.STEPS`), claims the case (a compare-and-set on
+the status it checked, `_claim`), proves the session can open the case key (P3), and writes the
 case fields, the sealed items, the event, the outbox row and the audit row in one transaction —
 so a failure anywhere leaves no trace, two officers acting at once cannot both move the case,
 and nothing reaches the reporter that did not happen.
@@ -94,7 +94,6 @@ class WorkflowService(CaseworkService):
         async with self._uow() as uow:
             case = await self._load(uow, session, reference)
             _admit(change, case)
-            case_public = checked_public(case, await self._open_case_key(uow, session, case))
             current = Status(case.status)
             status = change.target or current
             changes = change.fields(case) if change.fields else {}
@@ -108,6 +107,8 @@ class WorkflowService(CaseworkService):
             claimed = await self._claim(
                 uow, case, lambda now: _admit(change, now), changed, change.requires
             )
+            # After the claim: the case keys read now are the ones this step commits against.
+            case_public = checked_public(case, await self._open_case_key(uow, session, case))
             moved = change.target is not None
             # Anything the reporter reads after the triage decision is substantive feedback.
             speaks = current is not Status.RECEIVED and (
