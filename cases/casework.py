@@ -4,11 +4,16 @@ Every decrypting path goes through `_open_case_key`, which can only succeed with
 key of a queue that holds the case (P3): a missing access check elsewhere still cannot read.
 New items are sealed to the public key derived from that key, checked against the stored
 column (`cases.case_keys`).
+
+Every request that changes a case claims it with `_claim` before any other write: a
+compare-and-set on the status it was judged on, so of two officers acting at once exactly one
+goes through and the other meets the refusal it would have met a moment later.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 
 from cases.attachments import ATTACHMENT_KIND, describe, open_attachment
 from cases.audit import record_denied
@@ -23,7 +28,7 @@ from cases.case_views import (
 )
 from cases.categories import CATEGORIES, Queue, Routing
 from cases.deadlines import DeadlinePolicy, Deadlines, due_fields, feedback_given
-from cases.errors import DecryptionError, InvalidInput, NotFound
+from cases.errors import Conflict, DecryptionError, InvalidInput, NotFound
 from cases.intake import NOTE_KIND, REPORT_KIND
 from cases.lifecycle import Status, Step, check_step, reporter_status
 from cases.officers import OfficerSession
@@ -139,6 +144,37 @@ class CaseworkService:
             await record_denied(uow, self._clock(), session, reference)
             raise NotFound("no such case in your queues")
         return case
+
+    async def _claim(
+        self,
+        uow: UnitOfWork,
+        case: CaseRecord,
+        admit: Callable[[CaseRecord], None],
+        fields: Mapping[str, object] | None = None,
+        guard: Mapping[str, object] | None = None,
+    ) -> CaseRecord:
+        """Write `fields` only if the case still has the status it was read with (and `guard`,
+        e.g. not extended yet); return the case as it now stands.
+
+        `admit` is the check the request passed on the case as read. This is the request's
+        first write and a compare-and-set (`CaseRepository.claim`): when another request moved
+        the case in between, nothing is written, `admit` runs again on the case as it now is
+        and raises what this request would have met had it come second (a 409 with `allowed`
+        and `via`, or the step's own Conflict); the caller's transaction then rolls back. Once
+        claimed, no other request changes the case until commit, so later reads are current.
+        """
+        expected = {"status": case.status, **(guard or {})}
+        if not await uow.cases.claim(case.id, expected, **(fields or {})):
+            current = await uow.cases.by_id(case.id)
+            if current is None:  # purged meanwhile
+                raise NotFound("no such case in your queues")
+            admit(current)
+            # Allowed either way, but what this request read has changed (a message written
+            # for a status the case no longer has): the officer should look again.
+            raise Conflict("the case changed while this request ran; reload it and try again")
+        claimed = await uow.cases.by_id(case.id)
+        assert claimed is not None  # noqa: S101 - claimed in this transaction
+        return claimed
 
     async def _audit(
         self, uow: UnitOfWork, session: OfficerSession, case: CaseRecord, action: str, detail: str
@@ -275,9 +311,11 @@ class CaseworkService:
             if decision.routing is not None:
                 await _check_recusal(uow, case, decision.routing)
             target = Status.ACCEPTED if decision.routing else Status.NOT_ACCEPTED
-            check_step(Status(case.status), target, Step.TRIAGE)
-            case_private = await self._open_case_key(uow, session, case)
-            case_public = checked_public(case, case_private)
+
+            def admit(current: CaseRecord) -> None:
+                check_step(Status(current.status), target, Step.TRIAGE)
+
+            admit(case)
             fields: dict[str, object] = {"status": target, "updated_at": self._clock()}
             # The decision is the acceptance notice, not yet feedback on the substance.
             fields.update(self._due_for(case, target, feedback_given=False))
@@ -287,6 +325,14 @@ class CaseworkService:
                 fields["severity"] = decision.severity
             if decision.routing is not None:
                 fields["routing"] = decision.routing
+            else:
+                fields["not_accepted_reason"] = decision.not_accepted_reason
+            # Two triage officers deciding at once: only one claim finds the case `received`.
+            await self._claim(uow, case, admit, fields)
+            # Opened after the claim, so the keys read are the ones this decision replaces.
+            case_private = await self._open_case_key(uow, session, case)
+            case_public = checked_public(case, case_private)
+            if decision.routing is not None:
                 # Re-seal the case key to the receiving queue(s); triage's grant goes, so
                 # triage officers lose access once the case has moved on.
                 publics = {q.name: q.public_key for q in await uow.site.queues()}
@@ -297,9 +343,6 @@ class CaseworkService:
                         for q in decision.routing.queues()
                     },
                 )
-            else:
-                fields["not_accepted_reason"] = decision.not_accepted_reason
-            await uow.cases.update(case.id, **fields)
             await self._record_event(
                 uow, session, case, target, decision.note, notify=True, case_public=case_public
             )

@@ -60,6 +60,9 @@ class RetentionCase:
     not_accepted_reason: str | None
     has_link: bool
     disposition: str | None = None
+    # The statuses of its events, oldest first: what happened, which fields a later round of
+    # handling leaves standing (a not-accepted reason, an earlier disposition) do not tell.
+    history: tuple[str, ...] = ()
 
 
 class DeliveryRepository(Protocol):

@@ -3,7 +3,10 @@
 A not-accepted case counts as closed from the triage decision (its `closed_on`), whether or not
 an officer also closes it later with an outcome text.
 
-- not accepted and unfounded cases: `short` (default 60 days) after closing;
+- not accepted and unfounded cases: `short` (default 60 days) after closing — only when that
+  was the case's one outcome (`short_outcome`): never reopened, and an unfounded case never
+  ordered rectified. The period follows from the case's history, not from fields that a
+  later round of handling leaves standing (a reopened not-accepted case keeps its reason);
 - every other case: `long` (default 3 years) after closing;
 - notify links: `notify_link` (default 30 days) after closing, whatever the case;
 - settled officer alerts: `alerts` (default 30 days) after they were queued.
@@ -16,9 +19,12 @@ computes the same plan without changing anything, so an operator can check it fi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from cases.dispositions import Disposition
+from cases.lifecycle import Status
 from cases.ports_notify import NotifyUnitOfWorkFactory, RetentionCase
 from cases.runtime import Clock, utcnow
 
@@ -26,6 +32,25 @@ from cases.runtime import Clock, utcnow
 def is_unfounded(case: RetentionCase) -> bool:
     """A case closed as unfounded: the disposition cleared the person named (澄清正名)."""
     return case.disposition == Disposition.CLEARED
+
+
+def reopened(history: Sequence[str]) -> bool:
+    """Closed and then handled again (a message to a closed case leaves it closed)."""
+    return any(a == Status.CLOSED and b != Status.CLOSED for a, b in pairwise(history))
+
+
+def short_outcome(case: RetentionCase) -> bool:
+    """Whether the case's one and only outcome was "not accepted" or "unfounded".
+
+    A reopened case is kept for the long period whatever it ends as: reopening says the first
+    outcome did not hold, and purging is the one step that cannot be undone. An unfounded
+    disposition followed by rectification is not unfounded: something was put right.
+    """
+    if reopened(case.history):
+        return False
+    if case.not_accepted_reason is not None:
+        return True
+    return is_unfounded(case) and Status.RECTIFICATION not in case.history
 
 
 @dataclass(frozen=True)
@@ -37,7 +62,7 @@ class RetentionPolicy:
     alerts: dt.timedelta = dt.timedelta(days=30)
 
     def period(self, case: RetentionCase) -> tuple[str, dt.timedelta]:
-        if case.not_accepted_reason is not None or is_unfounded(case):
+        if short_outcome(case):
             return "short", self.short
         return "long", self.long
 

@@ -5,6 +5,10 @@ and parks it on the transfer row. Until the receiving queue accepts, `case_keys`
 it, so its officers cannot open the case (P3) — they read only the sender's feedback text,
 sealed to their queue key for this transfer alone. Accepting moves the parked key into
 `case_keys` (the receiver becomes a holder, the sender stays one); declining drops it.
+
+A request claims the case like every other change (`CaseworkService._claim`), so two offers of
+one case to the same queue cannot both be made; an answer claims the transfer (a
+compare-and-set on `pending`), so a transfer is accepted or declined exactly once.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from cases.case_keys import checked_public
 from cases.casework import CaseworkService
 from cases.categories import Queue, Routing
 from cases.errors import Conflict, DecryptionError, InvalidInput, NotFound
@@ -84,8 +89,10 @@ class TransferService(CaseworkService):
             )
             if not senders:
                 raise InvalidInput("transfer from your own queue to the other one")
-            if Status(case.status) in _NOT_TRANSFERABLE:
-                raise Conflict(f"a {case.status} case cannot be transferred")
+            _transferable(case)
+            # Claimed first: the holders and pending transfers read below are then current, so
+            # two officers offering the case to the same queue at once make one transfer.
+            case = await self._claim(uow, case, _transferable)
             if to_queue in case.holders:
                 raise Conflict("that queue holds the case already")
             if any(t.to_queue == to_queue for t in await uow.transfers.pending_for_case(case.id)):
@@ -133,13 +140,13 @@ class TransferService(CaseworkService):
             assert record.sealed_case_key is not None  # noqa: S101 - pending keeps its key
             # Open the parked key before storing it: a key that does not open is refused here.
             keys.open_case_key(case.id, record.to_queue, queue_private, record.sealed_case_key)
+            await self._answer(uow, record, TransferStatus.ACCEPTED)
             case_keys = await uow.cases.case_keys(case.id)
             case_keys[record.to_queue] = record.sealed_case_key
             await uow.cases.replace_case_keys(case.id, case_keys)
             held = set(case_keys) & TRANSFER_QUEUES
             routing = Routing.JOINT if len(held) == 2 else Routing(record.to_queue)
             await uow.cases.update(case.id, routing=routing, updated_at=self._clock())
-            await uow.transfers.resolve(record.id, TransferStatus.ACCEPTED, self._today(), None)
             await self._audit(uow, session, case, "transfer_accepted", _audit_detail(record))
             await uow.commit()
             feedback = _open_feedback(record, queue_private)
@@ -154,9 +161,17 @@ class TransferService(CaseworkService):
         async with self._uow() as uow:
             record, case, queue_private = await self._incoming(uow, session, transfer_id)
             feedback = _open_feedback(record, queue_private)
+            # The reason is sealed with the case key the transfer parked for this queue, as read
+            # with the pending transfer: answering drops it from the row.
+            assert record.sealed_case_key is not None  # noqa: S101 - pending keeps its key
+            case_private = keys.open_case_key(
+                case.id, record.to_queue, queue_private, record.sealed_case_key
+            )
+            case_public = checked_public(case, case_private)
+            await self._answer(uow, record, TransferStatus.DECLINED)
             item_id = new_id()
-            await self._add_item(uow, session, case, DECLINE_KIND, item_id, reason)
-            await uow.transfers.resolve(record.id, TransferStatus.DECLINED, self._today(), item_id)
+            await self._add_item(uow, session, case, DECLINE_KIND, item_id, reason, case_public)
+            await uow.transfers.set_reason(record.id, item_id)
             await self._audit(uow, session, case, "transfer_declined", _audit_detail(record))
             await uow.commit()
             resolved = await uow.transfers.get(record.id)
@@ -228,6 +243,13 @@ class TransferService(CaseworkService):
                 reason = opened.get(record.reason_item_id or "")
         return _view(record, case, side, today, feedback, reason)
 
+    async def _answer(self, uow: UnitOfWork, record: TransferRecord, status: str) -> None:
+        """Claim the transfer for this answer, as the first write: only a pending transfer is
+        answered, so of two answers at once one goes through and the other is a Conflict."""
+        if not await uow.transfers.resolve(record.id, status, self._today()):
+            current = await uow.transfers.get(record.id)
+            raise Conflict(f"the transfer was {current.status if current else 'withdrawn'} already")
+
     async def _incoming(
         self, uow: UnitOfWork, session: OfficerSession, transfer_id: str
     ) -> tuple[TransferRecord, CaseRecord, bytes]:
@@ -240,6 +262,11 @@ class TransferService(CaseworkService):
         if record.status != TransferStatus.PENDING:
             raise Conflict(f"the transfer was {record.status} already")
         return record, case, queue_private
+
+
+def _transferable(case: CaseRecord) -> None:
+    if Status(case.status) in _NOT_TRANSFERABLE:
+        raise Conflict(f"a {case.status} case cannot be transferred")
 
 
 def _audit_detail(record: TransferRecord) -> str:

@@ -2,17 +2,18 @@
 closing, reopening, extensions, messages to the reporter and internal notes (DESIGN §4).
 
 Each step is one `_Change` run by `_step`: it checks the move against the lifecycle (which
-request makes which transition, `cases.lifecycle.STEPS`), proves the session can open the case
-key (P3), and writes the case fields, the sealed items, the event, the outbox row and the audit
-row in one transaction — so a failure anywhere leaves no trace, and nothing reaches the reporter
-that did not happen.
+request makes which transition, `cases.lifecycle.STEPS`), claims the case (a compare-and-set on
+the status it checked, `_claim`), proves the session can open the case key (P3), and writes the
+case fields, the sealed items, the event, the outbox row and the audit row in one transaction —
+so a failure anywhere leaves no trace, two officers acting at once cannot both move the case,
+and nothing reaches the reporter that did not happen.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from cases.case_keys import checked_public
 from cases.casework import MAX_NOTE_CHARS, CaseSummary, CaseworkService
@@ -55,19 +56,34 @@ class _Change:
     what: str = ""  # the step's name in a refusal
     note: str | None = None  # words for the reporter: an event, an outbox row
     items: tuple[tuple[str, str], ...] = ()  # officers-only items (kind, text)
-    fields: Fields | None = None  # case fields, from the case as read in the transaction
+    # Case fields, from the case as read; they may depend only on what the claim compares
+    # (the status, and `requires`), because only that is sure not to change before commit.
+    fields: Fields | None = None
     detail: Callable[[CaseRecord], str] | str = ""
+    # Case fields that must hold besides the status (checked, and compared by the claim), and
+    # the Conflict message when they do not.
+    requires: Mapping[str, object] = field(default_factory=dict)
+    refusal: str = ""
+
+
+def _admit(change: _Change, case: CaseRecord) -> None:
+    """Raise what the step meets on `case`: a 409 naming the allowed moves, or a Conflict."""
+    current = Status(case.status)
+    if change.target is not None:
+        assert change.step is not None  # noqa: S101 - a move always names its request
+        check_step(current, change.target, change.step)
+    elif change.expect is not None and current not in change.expect:
+        needs = " or ".join(sorted(change.expect))
+        raise refused(
+            current, change.action, f"{change.what} needs a case {needs}; it is {current}"
+        )
+    if any(getattr(case, name) != value for name, value in change.requires.items()):
+        raise Conflict(change.refusal)
 
 
 def _differing(case: CaseRecord, changes: dict[str, object]) -> dict[str, object]:
     """The changes that change something (a message alone writes no case field)."""
     return {k: v for k, v in changes.items() if getattr(case, k) != v}
-
-
-def _with(case: CaseRecord, changes: dict[str, object]) -> CaseRecord:
-    """The case as it will be once `changes` are written (for computing its due date)."""
-    known = {k: v for k, v in changes.items() if k in CaseRecord.__dataclass_fields__}
-    return replace(case, **known)  # type: ignore[arg-type]
 
 
 class WorkflowService(CaseworkService):
@@ -77,30 +93,31 @@ class WorkflowService(CaseworkService):
         require(session.role, CASEWORK_ROLES)
         async with self._uow() as uow:
             case = await self._load(uow, session, reference)
+            _admit(change, case)
             current = Status(case.status)
-            if change.target is not None:
-                assert change.step is not None  # noqa: S101 - a move always names its request
-                check_step(current, change.target, change.step)
-            elif change.expect is not None and current not in change.expect:
-                needs = " or ".join(sorted(change.expect))
-                raise refused(
-                    current, change.action, f"{change.what} needs a case {needs}; it is {current}"
-                )
-            case_public = checked_public(case, await self._open_case_key(uow, session, case))
             status = change.target or current
             changes = change.fields(case) if change.fields else {}
             if change.target is not None:
                 changes["status"] = change.target
+            changed = _differing(case, changes)
+            if changed:
+                changed["updated_at"] = self._clock()
+            # The first write. Steps without a move claim too: a message recorded under a
+            # status the case just left would contradict the reporter's history.
+            claimed = await self._claim(
+                uow, case, lambda now: _admit(change, now), changed, change.requires
+            )
+            # After the claim: the case keys read now are the ones this step commits against.
+            case_public = checked_public(case, await self._open_case_key(uow, session, case))
             moved = change.target is not None
             # Anything the reporter reads after the triage decision is substantive feedback.
             speaks = current is not Status.RECEIVED and (
                 change.note is not None or (moved and status in FEEDBACK_STATUSES)
             )
-            given = speaks or await self._feedback_given(uow, case)
-            changes.update(self._due_for(_with(case, changes), status, feedback_given=given))
-            changed = _differing(case, changes)
-            if changed:
-                await uow.cases.update(case.id, updated_at=self._clock(), **changed)
+            given = speaks or await self._feedback_given(uow, claimed)
+            due = _differing(claimed, self._due_for(claimed, status, feedback_given=given))
+            if due:
+                await uow.cases.update(case.id, updated_at=self._clock(), **due)
             for kind, text in change.items:
                 await self._add_item(uow, session, case, kind, new_id(), text, case_public)
             if moved or change.note is not None:
@@ -247,8 +264,6 @@ class WorkflowService(CaseworkService):
         reason = _text(reason, "a reason to extend")
 
         def extended(case: CaseRecord) -> dict[str, object]:
-            if case.extended:
-                raise Conflict("the handling deadline was extended once already")
             handling = self._deadlines.handling_due(case.received_on, extended=True)
             return {"extended": True, "handling_due_on": handling}
 
@@ -258,6 +273,9 @@ class WorkflowService(CaseworkService):
             what="an extension of the handling deadline",
             items=((INTERNAL_NOTE_KIND, reason),),
             fields=extended,
+            # Two officers extending at once: only one claim finds `extended = false`.
+            requires={"extended": False},
+            refusal="the handling deadline was extended once already",
             detail=lambda case: self._deadlines.handling_due(
                 case.received_on, extended=True
             ).isoformat(),

@@ -202,7 +202,7 @@ class SqlTransferRepository:
         await self._s.flush()
 
     async def get(self, transfer_id: str) -> TransferRecord | None:
-        row = await self._s.get(Transfer, transfer_id)
+        row = await self._s.get(Transfer, transfer_id, populate_existing=True)
         return _transfer(row) if row else None
 
     async def pending_for_case(self, case_id: str) -> list[TransferRecord]:
@@ -220,19 +220,21 @@ class SqlTransferRepository:
         rows = await self._s.scalars(stmt.order_by(Transfer.respond_by, Transfer.id))
         return [_transfer(r) for r in rows]
 
-    async def resolve(
-        self, transfer_id: str, status: str, on: dt.date, reason_item_id: str | None
-    ) -> None:
+    async def resolve(self, transfer_id: str, status: str, on: dt.date) -> bool:
+        """Compare-and-set: answer the transfer only while it is still pending (the same
+        conditional update as `SqlCaseRepository.claim`); False when it was answered already."""
         # The sealed case key goes with the decision: moved into case_keys or dropped.
-        await self._s.execute(
+        result = await self._s.execute(
             update(Transfer)
-            .where(Transfer.id == transfer_id)
-            .values(
-                status=status,
-                responded_on=on,
-                reason_item_id=reason_item_id,
-                sealed_case_key=None,
-            )
+            .where(Transfer.id == transfer_id, Transfer.status == "pending")
+            .values(status=status, responded_on=on, sealed_case_key=None)
+        )
+        return bool(cast(CursorResult[Any], result).rowcount == 1)
+
+    async def set_reason(self, transfer_id: str, reason_item_id: str) -> None:
+        """Name the decline reason's item (written after `resolve`, which claims the row)."""
+        await self._s.execute(
+            update(Transfer).where(Transfer.id == transfer_id).values(reason_item_id=reason_item_id)
         )
 
 

@@ -95,8 +95,14 @@ class SqlRetentionRepository:
 
     async def closed_before(self, day: dt.date) -> list[RetentionCase]:
         """Cases closed on or before `day`: closed ones, and not-accepted ones, which are
-        closed as of the decision (`closed_on` is the decision's day)."""
+        closed as of the decision (`closed_on` is the decision's day); each with the statuses
+        of its events, oldest first."""
         linked = select(NotifyLink.case_id)
+        closed = (
+            Case.status.in_(("closed", "not_accepted")),
+            Case.closed_on.is_not(None),
+            Case.closed_on <= day,
+        )
         rows = await self._s.execute(
             select(
                 Case.id,
@@ -106,15 +112,28 @@ class SqlRetentionRepository:
                 Case.id.in_(linked),
                 Case.disposition,
             )
-            .where(
-                Case.status.in_(("closed", "not_accepted")),
-                Case.closed_on.is_not(None),
-                Case.closed_on <= day,
-            )
+            .where(*closed)
             .order_by(Case.closed_on, Case.reference)
         )
+        events = await self._s.execute(
+            select(CaseEvent.case_id, CaseEvent.status)
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(*closed)
+            .order_by(CaseEvent.case_id, CaseEvent.position)
+        )
+        history: dict[str, list[str]] = {}
+        for case_id, status in events:
+            history.setdefault(case_id, []).append(status)
         return [
-            RetentionCase(case_id, reference, closed_on, reason, bool(has_link), disposition)
+            RetentionCase(
+                case_id,
+                reference,
+                closed_on,
+                reason,
+                bool(has_link),
+                disposition,
+                tuple(history.get(case_id, ())),
+            )
             for case_id, reference, closed_on, reason, has_link, disposition in rows
             if closed_on is not None
         ]

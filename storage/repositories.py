@@ -10,10 +10,11 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from types import TracebackType
-from typing import Self
+from typing import Any, Self, cast
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import CursorResult, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cases.errors import KeyPinMismatch
@@ -57,6 +58,9 @@ from storage.models import (
 from storage.repos_reporter import SqlIntakeMetaRepository
 
 GENESIS_HASH = "0" * 64
+# Columns a request decides from (which move is allowed, whether the one extension is used):
+# only `SqlCaseRepository.claim` writes them, comparing first (see there).
+GUARDED_CASE_COLUMNS = frozenset({"status", "extended"})
 
 
 class SqlSiteRepository:
@@ -226,16 +230,20 @@ class SqlCaseRepository:
         await self._s.flush()
         await self.replace_case_keys(case.id, case_keys)
 
+    # Every read goes to the database (`populate_existing`): after a claim the session must
+    # see the row as it now is, not the copy it loaded before another request's commit.
     async def by_reference(self, reference: str) -> CaseRecord | None:
-        row = await self._s.scalar(select(Case).where(Case.reference == reference))
+        stmt = select(Case).where(Case.reference == reference)
+        row = await self._s.scalar(stmt.execution_options(populate_existing=True))
         return await self._record(row) if row else None
 
     async def by_id(self, case_id: str) -> CaseRecord | None:
-        row = await self._s.get(Case, case_id)
+        row = await self._s.get(Case, case_id, populate_existing=True)
         return await self._record(row) if row else None
 
     async def by_lookup_tag(self, tag: bytes) -> CaseRecord | None:
-        row = await self._s.scalar(select(Case).where(Case.lookup_tag == tag))
+        stmt = select(Case).where(Case.lookup_tag == tag)
+        row = await self._s.scalar(stmt.execution_options(populate_existing=True))
         return await self._record(row) if row else None
 
     async def reference_taken(self, reference: str) -> bool:
@@ -276,7 +284,30 @@ class SqlCaseRepository:
         await self._s.flush()
 
     async def update(self, case_id: str, **fields: object) -> None:
+        """Write fields no decision depends on (deadlines, routing, reachability)."""
+        if guarded := GUARDED_CASE_COLUMNS & fields.keys():
+            raise ValueError(f"{sorted(guarded)} change only through claim()")
         await self._s.execute(update(Case).where(Case.id == case_id).values(**fields))
+
+    async def claim(self, case_id: str, expected: Mapping[str, object], **fields: object) -> bool:
+        """Compare-and-set: write `fields` only where the row still holds `expected` (at least
+        its status); False when it no longer does, and then nothing was written.
+
+        `UPDATE cases SET … WHERE id = :id AND status = :expected …` is decided by the database
+        against the newest committed row: on PostgreSQL a concurrent claimer waits for the row
+        lock and re-checks the condition after the other commits; on SQLite the statement takes
+        the one write lock and, being the transaction's first write, reads the newest commit.
+        Either way the row stays locked until commit, so what the claimer reads afterwards is
+        current. With no `fields` the status is written back unchanged, only to claim the row.
+        """
+        if "status" not in expected:
+            raise ValueError("a claim compares at least the status")
+        conditions = [getattr(Case, name) == value for name, value in expected.items()]
+        values = fields or {"status": expected["status"]}
+        result = await self._s.execute(
+            update(Case).where(Case.id == case_id, *conditions).values(**values)
+        )
+        return bool(cast(CursorResult[Any], result).rowcount == 1)
 
     async def add_item(self, item: ItemRecord) -> None:
         self._s.add(

@@ -14,8 +14,10 @@ from sqlalchemy import insert, select
 from bot.cli import main
 from cases.casework import TriageDecision
 from cases.categories import NotAcceptedReason, Routing
+from cases.dispositions import Disposition
 from cases.intake import NotifyLevel
 from cases.lifecycle import Status
+from cases.officers import OfficerSession
 from cases.ports_notify import RetentionCase
 from cases.retention import RetentionPlan, RetentionPolicy, RetentionService
 from cases.runtime import utcnow
@@ -208,20 +210,103 @@ def test_cli_dry_run_lists_and_changes_nothing(
     assert "would purge 0 case(s)" in capsys.readouterr().out
 
 
+NOT_ACCEPTED = ("received", "not_accepted")
+HANDLED = ("received", "accepted", "in_progress")
+REOPENED = ("closed", "in_progress")
+
+
 @pytest.mark.parametrize(
-    ("reason", "disposition", "rule"),
+    ("reason", "disposition", "history", "rule"),
     [
-        (None, None, "long"),
-        ("duplicate", None, "short"),  # not accepted
-        (None, "cleared", "short"),  # unfounded: the person named was cleared (澄清正名)
-        (None, "mediation", "long"),
+        (None, None, (*HANDLED, "closed"), "long"),
+        ("duplicate", None, NOT_ACCEPTED, "short"),  # not accepted
+        ("duplicate", None, (*NOT_ACCEPTED, "closed"), "short"),  # closed with an outcome
+        ("duplicate", None, (*NOT_ACCEPTED, "closed", "closed"), "short"),  # a message after
+        # Not accepted, then reopened and handled: the reason stays, the outcome changed.
+        ("duplicate", None, (*NOT_ACCEPTED, *REOPENED, "closed"), "long"),
+        (None, "cleared", (*HANDLED, "closed"), "short"),  # unfounded: 澄清正名
+        (None, "cleared", (*HANDLED, "rectification", "look_back", "closed"), "long"),
+        (None, "cleared", (*HANDLED, *REOPENED, "closed"), "long"),
+        (None, "mediation", (*HANDLED, "closed"), "long"),
     ],
 )
-def test_short_period_for_not_accepted_and_unfounded_cases(
-    reason: str | None, disposition: str | None, rule: str
+def test_short_period_only_when_not_accepted_or_unfounded_was_the_one_outcome(
+    reason: str | None, disposition: str | None, history: tuple[str, ...], rule: str
 ) -> None:
-    case = RetentionCase("id", "ABCD-EFGH", dt.date(2026, 1, 1), reason, False, disposition)
+    case = RetentionCase(
+        "id", "ABCD-EFGH", dt.date(2026, 1, 1), reason, False, disposition, history
+    )
     assert RetentionPolicy().period(case)[0] == rule
+
+
+def _days_on(site: Site, days: int) -> RetentionService:
+    return RetentionService(
+        site.uow,  # type: ignore[arg-type]
+        RetentionPolicy(),
+        clock=lambda: utcnow() + dt.timedelta(days=days),
+    )
+
+
+async def _rectified_and_closed(site: Site, session: OfficerSession, reference: str) -> None:
+    due = utcnow().date() + dt.timedelta(days=10)
+    await site.casework.rectify(session, reference, "人力资源部", due, None)
+    await site.casework.change_status(session, reference, Status.LOOK_BACK, None)
+    await site.casework.look_back(session, reference, passed=True, note="整改到位")
+
+
+async def test_a_reopened_not_accepted_case_is_kept_for_the_long_period(database_url: str) -> None:
+    # Given a report first not accepted and closed, then reopened on new facts, rectified and
+    # closed after a passed look-back (the not-accepted reason is still on the row)...
+    site = await build_site(database_url)
+    triage = await site.login("triage1")
+    _, reference = await _linked_case(site, 9)
+    reason = NotAcceptedReason.INSUFFICIENT_DETAIL
+    await site.casework.triage(triage, reference, TriageDecision(not_accepted_reason=reason))
+    await site.casework.close(triage, reference, "材料不足，暂不受理")
+    await site.casework.reopen(triage, reference, "职工补充了工资条")
+    await _rectified_and_closed(site, triage, reference)
+    async with site.engine.connect() as conn:
+        row = (await conn.execute(select(Case).where(Case.reference == reference))).one()
+    assert (row.status, row.not_accepted_reason) == (Status.CLOSED, reason)
+
+    # ...then the handled case is not purged after 60 days, only after three years.
+    assert (await _days_on(site, 61).run(dry_run=False)).cases == ()
+    async with site.uow() as uow:  # type: ignore[operator]
+        assert await uow.cases.by_id(row.id) is not None
+    late = await _days_on(site, 3 * 365 + 1).run(dry_run=True)
+    assert [(p.reference, p.rule) for p in late.cases] == [(reference, "long")]
+    await site.engine.dispose()
+
+
+async def test_unfounded_only_when_cleared_was_the_one_outcome(database_url: str) -> None:
+    # Given three union cases disposed of as 澄清正名 (the person named was cleared): one closed
+    # so, one then ordered rectified, one closed so, reopened and closed again...
+    site = await build_site(database_url)
+    triage = await site.login("triage1")
+    union = await site.login("union1")
+    refs = []
+    for chat in (10, 11, 12):
+        _, reference = await _linked_case(site, chat)
+        await site.casework.triage(triage, reference, TriageDecision(routing=Routing.UNION))
+        await site.casework.change_status(union, reference, Status.IN_PROGRESS, None)
+        await site.casework.set_disposition(union, reference, Disposition.CLEARED, None)
+        refs.append(reference)
+    cleared, rectified, reopened = refs
+    await site.casework.close(union, cleared, "经核实，反映不属实，已澄清正名")
+    await _rectified_and_closed(site, union, rectified)
+    await site.casework.close(union, reopened, "经核实，反映不属实")
+    await site.casework.reopen(union, reopened, "职工提供了新的线索")
+    await site.casework.close(union, reopened, "再次核实")
+
+    # ...then only the first goes after 60 days; the others stay for the long period.
+    purged = await _days_on(site, 61).run(dry_run=False)
+    assert [(p.reference, p.rule) for p in purged.cases] == [(cleared, "short")]
+    late = await _days_on(site, 3 * 365 + 1).run(dry_run=True)
+    assert {(p.reference, p.rule) for p in late.cases} == {
+        (rectified, "long"),
+        (reopened, "long"),
+    }
+    await site.engine.dispose()
 
 
 async def test_settled_officer_alerts_go_after_their_period(database_url: str) -> None:
