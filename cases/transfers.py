@@ -137,6 +137,10 @@ class TransferService(CaseworkService):
         require(session.role, TRANSFER_ROLES)
         async with self._uow() as uow:
             record, case, queue_private = await self._incoming(uow, session, transfer_id)
+            # A case closed (or reopened) since the offer is claimed as it now stands: a closed
+            # case is refused rather than handed to a queue with nothing left to do.
+            _transferable(case)
+            case = await self._claim(uow, case, _transferable)
             assert record.sealed_case_key is not None  # noqa: S101 - pending keeps its key
             # Open the parked key before storing it: a key that does not open is refused here.
             keys.open_case_key(case.id, record.to_queue, queue_private, record.sealed_case_key)

@@ -181,3 +181,22 @@ async def test_retention_purges_a_case_with_transfers(database_url: str) -> None
         left = list(await conn.scalars(select(Transfer.id)))
     assert left == []
     await site.engine.dispose()
+
+
+async def test_a_transfer_still_pending_when_the_case_closes_cannot_be_accepted(
+    database_url: str,
+) -> None:
+    site = await build_site(database_url)
+    ref = await _union_case(site)
+    transfers = _service(site)
+    union, disc = await site.login("union1"), await site.login("disc1")
+    sent = await transfers.request(union, ref, "discipline", "请纪检关注")
+    await site.casework.close(union, ref, "已协调解决")
+    with pytest.raises(Conflict, match="closed"):
+        await transfers.accept(disc, sent.id)
+    with pytest.raises(NotFound):
+        await site.casework.open_case(disc, ref)
+    # The receiving queue can still answer it with a reason.
+    declined = await transfers.decline(disc, sent.id, "案件已办结")
+    assert declined.status == "declined"
+    await site.engine.dispose()
