@@ -7,6 +7,7 @@ import logging
 import posixpath
 import zipfile
 import zlib
+from collections.abc import Iterator
 from typing import Any
 from xml.etree import ElementTree
 
@@ -201,6 +202,51 @@ def test_cleaning_logs_nothing_read_from_the_file(caplog: pytest.LogCaptureFixtu
     logs = "\n".join(r.getMessage() for r in caplog.records)
     assert NAME not in logs
     assert "PhoneMaker" not in logs
+
+
+# Loggers an operator's logging set-up might turn up: Pillow's EXIF reader logs from these.
+LIBRARY_LOGGERS = (
+    "PIL",
+    "PIL.Image",
+    "PIL.TiffImagePlugin",
+    "PIL.JpegImagePlugin",
+    "PIL.PngImagePlugin",
+    "pypdf",
+    "pypdf._reader",
+)
+
+
+@pytest.fixture
+def library_loggers_at_debug() -> Iterator[None]:
+    """The file libraries' child loggers explicitly at DEBUG, without any filter of ours,
+    as an operator's logging configuration could leave them; restored afterwards."""
+    loggers = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
+    saved = [(logger.level, list(logger.filters)) for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+        logger.filters.clear()
+    yield
+    for logger, (level, filters) in zip(loggers, saved, strict=True):
+        logger.setLevel(level)
+        logger.filters[:] = filters
+
+
+@pytest.mark.usefixtures("library_loggers_at_debug")
+def test_child_loggers_at_debug_log_nothing_read_from_a_photo(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Given PIL's child loggers set to DEBUG, when a photo with its owner's name and GPS
+    position is cleaned, then no captured record holds any of it."""
+    photo, pdf = jpeg_with_gps(), pdf_with_author()
+    assert logging.getLogger("PIL.TiffImagePlugin").isEnabledFor(logging.DEBUG)
+    caplog.clear()
+    caplog.set_level(logging.DEBUG)
+    clean(photo, 1)
+    clean(pdf, 2)
+    logged = "\n".join(f"{r.name} {r.msg} {r.args} {r.getMessage()}" for r in caplog.records)
+    for trace in (NAME, "PhoneMaker", "Artist", "GPS", "31.0", "121.0"):
+        assert trace not in logged, trace
+    assert not [r for r in caplog.records if r.name.startswith(("PIL", "pypdf"))]
 
 
 @pytest.mark.parametrize(
