@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
@@ -30,14 +29,13 @@ from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from bot.expiry import EXPIRY_GRAIN, expiry_at
 from bot.updates import KeyedHashKeyBuilder
 from storage.crypto.primitives import hkdf
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-# Stores expire records at a multiple of this, so an expiry time names a window, not a second.
-EXPIRY_GRAIN = 600
 # Sealed bodies are padded to a multiple of this, so a record's size says little of the draft.
 _PAD = 512
 _NONCE = 12
@@ -171,8 +169,7 @@ class SealedStorage(BaseStorage):
         # A random nonce per write: the same draft saved twice never repeats a (key, nonce).
         nonce = os.urandom(_NONCE)
         sealed = nonce + self._aead.encrypt(nonce, body, name.encode())
-        at_rest = math.ceil(expires / EXPIRY_GRAIN) * EXPIRY_GRAIN
-        await self.store.put(name, sealed, at_rest)
+        await self.store.put(name, sealed, expiry_at(expires))
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         _, data = await self._read(key)

@@ -168,11 +168,13 @@ async def start(settings: Settings, *, with_bot: bool, with_api: bool) -> Runnin
                 settings.redis_key_prefix,
             ),
             departments=settings.departments,
+            replies_per_case_per_day=settings.replies_per_case_per_day,
             limiter=RateLimiter(
                 Limits(
-                    settings.reports_per_chat_per_day,
-                    settings.wrong_receipts_per_chat_per_hour,
-                    settings.receipt_checks_per_minute,
+                    reports_per_day=settings.reports_per_chat_per_day,
+                    wrong_receipts_per_hour=settings.wrong_receipts_per_chat_per_hour,
+                    receipt_checks_per_minute=settings.receipt_checks_per_minute,
+                    followups_per_hour=settings.followups_per_chat_per_hour,
                 )
             ),
             attachment_limits=AttachmentLimits.from_megabytes(

@@ -228,6 +228,10 @@ class Settings(BaseSettings):
     reports_per_chat_per_day: int = 5
     wrong_receipts_per_chat_per_hour: int = 5
     receipt_checks_per_minute: int = 60
+    # Replies and notification changes from one chat in an hour (each runs Argon2; they also
+    # count against receipt_checks_per_minute), and replies one case takes in a UTC day.
+    followups_per_chat_per_hour: int = Field(default=20, ge=1)
+    replies_per_case_per_day: int = Field(default=30, ge=1)
     # A triage rules file replacing the packaged one (cases/data/triage_rules.toml).
     triage_rules_path: str = ""
 

@@ -18,7 +18,7 @@ from aiogram.types import TelegramObject, Update
 
 from bot.updates import MemoryUpdateLedger, UpdateLedger
 from cases.alert_links import AlertLinkService
-from cases.followup import ReporterFollowUp
+from cases.followup import REPLIES_PER_CASE_PER_DAY, ReporterFollowUp
 from cases.intake import IntakeService
 from cases.ratelimit import Limits, RateLimiter
 from handlers import build_router
@@ -67,6 +67,7 @@ def build_dispatcher(
     *,
     departments: list[str] | None = None,
     limiter: RateLimiter | None = None,
+    replies_per_case_per_day: int = REPLIES_PER_CASE_PER_DAY,
     attachment_limits: AttachmentLimits | None = None,
     cleaning: CleaningPool | None = None,
     draft_ttl: dt.timedelta = dt.timedelta(hours=2),
@@ -84,7 +85,7 @@ def build_dispatcher(
     )
     dispatcher["intake"] = intake
     dispatcher["departments"] = list(departments or [])
-    dispatcher["followup"] = ReporterFollowUp(intake)
+    dispatcher["followup"] = ReporterFollowUp(intake, replies_per_case_per_day)
     dispatcher["limiter"] = limiter or RateLimiter(Limits())
     dispatcher["attachment_limits"] = attachment_limits or AttachmentLimits()
     dispatcher["cleaning"] = cleaning or CleaningPool()

@@ -13,11 +13,14 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from aiogram.fsm.storage.base import KeyBuilder, StorageKey
 
+from bot.expiry import expiry_at
 from storage.crypto.primitives import hkdf
 
 if TYPE_CHECKING:
@@ -56,16 +59,26 @@ class RedisUpdateLedger:
 
     The key holds the update id and the value is a constant: an update id is Telegram's
     sequence number for the bot, not an identifier of a person, and nothing else is stored.
+    The expiry is absolute and rounded up to `EXPIRY_GRAIN`: "expire in 25 hours" would let
+    a dump of Redis date each update's arrival to the millisecond (P8).
     """
 
-    def __init__(self, redis: Redis, prefix: str, ttl: dt.timedelta = LEDGER_TTL) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str,
+        ttl: dt.timedelta = LEDGER_TTL,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._redis = redis
         self._prefix = f"{prefix}:update"
-        self._ttl = ttl
+        self._ttl = ttl.total_seconds()
+        self._clock = clock
 
     async def claim(self, update_id: int) -> bool:
         # SET NX is atomic in Redis: of two processes given the same update, exactly one wins.
-        taken = await self._redis.set(f"{self._prefix}:{update_id}", b"1", nx=True, ex=self._ttl)
+        expires = expiry_at(self._clock() + self._ttl)
+        taken = await self._redis.set(f"{self._prefix}:{update_id}", b"1", nx=True, exat=expires)
         return bool(taken)
 
 

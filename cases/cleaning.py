@@ -11,9 +11,8 @@ reporter's phone gave.
 
 from __future__ import annotations
 
-import logging
-
 from cases.cleaning_images import clean_image, looks_like_image
+from cases.cleaning_logs import quiet_file_libraries
 from cases.cleaning_office import clean_office
 from cases.cleaning_pdf import PDF, clean_pdf
 from cases.cleaning_refusals import AttachmentRefused, Refusal
@@ -27,7 +26,8 @@ TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 
 def clean(content: bytes, number: int, *, max_bytes: int = TELEGRAM_DOWNLOAD_LIMIT) -> Attachment:
     """The cleaned file, renamed `attachment-<number>.<ext>`; or `AttachmentRefused`."""
-    _quiet_libraries()
+    # Pillow logs EXIF values (GPS position, camera owner) at DEBUG while reading a photo.
+    quiet_file_libraries()
     if len(content) > min(max_bytes, TELEGRAM_DOWNLOAD_LIMIT):
         raise AttachmentRefused(Refusal.TOO_BIG)
     if content.startswith(b"%PDF-"):
@@ -39,12 +39,3 @@ def clean(content: bytes, number: int, *, max_bytes: int = TELEGRAM_DOWNLOAD_LIM
     else:
         raise AttachmentRefused(Refusal.TYPE)
     return Attachment(f"attachment-{number}.{kind.extension}", kind.mime, cleaned)
-
-
-def _quiet_libraries() -> None:
-    # Pillow's EXIF reader logs every tag's value at DEBUG (the GPS position, the camera
-    # owner's name): whatever the process's logging set-up, those loggers stay at WARNING (P1).
-    for name in ("PIL", "pypdf"):
-        logger = logging.getLogger(name)
-        if logger.level < logging.WARNING:
-            logger.setLevel(logging.WARNING)

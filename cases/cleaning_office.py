@@ -12,12 +12,13 @@ files embedded as objects, each with properties of its own.
 from __future__ import annotations
 
 import io
-import posixpath
+import itertools
 import re
 import zipfile
 from urllib.parse import unquote
 
 from cases.cleaning_images import clean_image_as_is, looks_like_image
+from cases.cleaning_package import RELATIONSHIP, PartRoles, attributes, read_roles, target_part
 from cases.cleaning_refusals import AttachmentRefused, Kind, Refusal
 
 # Office files are zips: refuse ones that expand beyond this, or have absurdly many parts.
@@ -35,37 +36,17 @@ _OFFICE = {
         "pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"
     ),
 }
-# Core and app properties are replaced by empty ones; custom properties by an empty set.
-_EMPTY_PARTS = {
-    "docProps/core.xml": (
-        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        b'<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
-        b'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/"/>'
-    ),
-    "docProps/app.xml": (
-        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
-        b'extended-properties"/>'
-    ),
-    "docProps/custom.xml": (
-        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
-        b'custom-properties"/>'
-    ),
-}
-# Parts that name people: comments and their authors, tracked changes, co-authoring records.
-_AUTHOR_PARTS = re.compile(
-    r"(comments|commentsExtended|commentsIds|people|persons?|threadedComments|commentAuthors)"
-    r"[^/]*\.xml$",
-    re.IGNORECASE,
-)
-_AUTHOR_ATTRIBUTE = re.compile(rb"\b(w:author|w15:author|authorId|w:initials)=")
+# Attributes that hold a person's name or stand for one; `userName` is what a shared
+# workbook's history and a protected workbook's `fileSharing` name their users with.
+_AUTHOR_ATTRIBUTE = re.compile(rb"\b(w:author|w15:author|authorId|w:initials|userName)=")
 # Code: macros and ActiveX controls.
 _ACTIVE_PARTS = re.compile(r"(vbaProject\.bin$|/activeX/)", re.IGNORECASE)
 # Parts left out: SharePoint and other custom XML properties, the first page's thumbnail,
-# the printer set-up (a Windows DEVMODE naming the printer, often a person's or a room's).
+# the printer set-up (a Windows DEVMODE naming the printer, often a person's or a room's),
+# PowerPoint's revision list (the ids of the Office installations that saved the file).
 _DROPPED_PARTS = re.compile(
-    r"^(customXml/|docProps/thumbnail\.|[^/]+/printerSettings/)", re.IGNORECASE
+    r"^(customXml/|docProps/thumbnail\.|[^/]+/printerSettings/|[^/]+/revisionInfo\.xml$)",
+    re.IGNORECASE,
 )
 # A sheet's page set-up refers to its printer settings part; the reference goes with it.
 _PRINTER_REFERENCE = re.compile(rb'(<(?:[\w.-]+:)?pageSetup\b[^>]*?)\s[\w.-]+:id="[^"]*"')
@@ -85,6 +66,17 @@ _ABS_PATH = (
         rb"</\1:AlternateContent>"
     ),
 )
+# A start tag whose attribute values may hold `>`.
+_TAG_BODY = rb"""(?:[^>"']|"[^"]*"|'[^']*')*?"""
+# "Read-only recommended" and "password to modify" keep the name of whoever set them
+# (`<fileSharing userName="…">`) and a hash of that password: the element goes, and with it
+# the recommendation, which the officer's copy does not need.
+_FILE_SHARING = re.compile(
+    rb"<((?:[\w.-]+:)?)fileSharing\b" + _TAG_BODY + rb"(?:/>|>.*?</\1fileSharing>)", re.DOTALL
+)
+# A shared workbook gives each user a view named "<user name> - Personal View".
+_PERSONAL_VIEW = re.compile(rb"<(?:[\w.-]+:)?customWorkbookView\b" + _TAG_BODY + rb"/?>")
+_NAME_VALUE = re.compile(rb"""(\sname\s*=\s*)(?:"[^"]*"|'[^']*')""")
 # Word: the template path (its relationship goes too), revision-session ids (the same ids
 # recur in every document an author's Word session touched) and document variables.
 _WORD_TRACES = (
@@ -93,9 +85,7 @@ _WORD_TRACES = (
     re.compile(rb"<([\w.-]+):docVars\b[^>]*>.*?</\1:docVars>", re.DOTALL),
     re.compile(rb'\s[\w.-]+:rsid\w*="[0-9A-Fa-f]{8}"'),
 )
-_RELATIONSHIP = re.compile(rb"<Relationship\b[^>]*?(?:/>|>.*?</Relationship>)", re.DOTALL)
 _OVERRIDE = re.compile(rb"<Override\b[^>]*?(?:/>|>.*?</Override>)", re.DOTALL)
-_ATTRIBUTE = re.compile(rb"""([\w:]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
 def clean_office(content: bytes, *, nested: bool = False) -> tuple[Kind, bytes]:
@@ -116,7 +106,8 @@ def clean_office(content: bytes, *, nested: bool = False) -> tuple[Kind, bytes]:
             raise AttachmentRefused(Refusal.TYPE)
         if any(_ACTIVE_PARTS.search(n) for n in names):
             raise AttachmentRefused(Refusal.MACROS)
-        if any(_AUTHOR_PARTS.search(n) for n in names):
+        roles = read_roles(archive)
+        if roles.author_parts:
             raise AttachmentRefused(Refusal.AUTHORS)
         dropped = {n.lower() for n in names if _DROPPED_PARTS.search(n)}
         chart_data = _chart_workbooks(archive, names)
@@ -125,7 +116,8 @@ def clean_office(content: bytes, *, nested: bool = False) -> tuple[Kind, bytes]:
             for info in infos:
                 if info.filename.lower() in dropped:
                     continue
-                data = _clean_part(info.filename, archive.read(info), dropped, chart_data, nested)
+                data = archive.read(info)
+                data = _clean_part(info.filename, data, roles, dropped, chart_data, nested)
                 # Entry times are when the author saved; a fixed date says nothing.
                 entry = zipfile.ZipInfo(info.filename, _FIXED_TIME)
                 entry.compress_type = zipfile.ZIP_DEFLATED
@@ -138,12 +130,11 @@ def clean_office(content: bytes, *, nested: bool = False) -> tuple[Kind, bytes]:
 
 
 def _clean_part(
-    name: str, data: bytes, dropped: set[str], chart_data: set[str], nested: bool
+    name: str, data: bytes, roles: PartRoles, dropped: set[str], chart_data: set[str], nested: bool
 ) -> bytes:
-    data = _EMPTY_PARTS.get(name) or data
+    # Core, app and custom properties become empty sets, wherever the package keeps them.
+    data = roles.empty_properties(name, data) or data
     lowered = name.lower()
-    if lowered.endswith(".xml") and _AUTHOR_ATTRIBUTE.search(data):
-        raise AttachmentRefused(Refusal.AUTHORS)
     if _EMBEDDING.search(name):
         return _clean_embedded(lowered, data, chart_data, nested)
     if lowered.endswith(".rels"):
@@ -151,13 +142,17 @@ def _clean_part(
     if name == "[Content_Types].xml":
         return _OVERRIDE.sub(lambda m: b"" if _overrides_dropped(m[0], dropped) else m[0], data)
     if lowered == "xl/workbook.xml":
-        for pattern in _ABS_PATH:
+        for pattern in (*_ABS_PATH, _FILE_SHARING):
             data = pattern.sub(b"", data)
+        data = _neutral_view_names(data)
     elif lowered.startswith(("xl/worksheets/", "xl/chartsheets/")):
         data = _PRINTER_REFERENCE.sub(rb"\1", data)
     elif lowered.startswith("word/") and lowered.endswith(".xml"):
         for pattern in _WORD_TRACES:
             data = pattern.sub(b"", data)
+    # Checked after the traces above are gone: what remains is in the document itself.
+    if lowered.endswith(".xml") and _AUTHOR_ATTRIBUTE.search(data):
+        raise AttachmentRefused(Refusal.AUTHORS)
     if looks_like_image(data):
         # Photos pasted into the document keep the camera's EXIF; drawings (EMF, WMF) have
         # no such block and are kept as they are.
@@ -177,20 +172,18 @@ def _clean_embedded(name: str, data: bytes, chart_data: set[str], nested: bool) 
         raise
 
 
-def _attributes(element: bytes) -> dict[bytes, bytes]:
-    return {m[1]: m[2] if m[2] is not None else m[3] for m in _ATTRIBUTE.finditer(element)}
+def _neutral_view_names(workbook: bytes) -> bytes:
+    """Shared workbooks' personal views keep their settings but not their owners' names."""
+    numbers = itertools.count(1)
 
+    def rename(match: re.Match[bytes]) -> bytes:
+        element = match[0]
+        if attributes(element).get(b"personalView") not in (b"1", b"true"):
+            return element
+        neutral = b'"Personal View %d"' % next(numbers)
+        return _NAME_VALUE.sub(lambda m: m[1] + neutral, element, count=1)
 
-def _source_folder(rels_name: str) -> str:
-    """`word/_rels/document.xml.rels` → `word`: where relative targets start from."""
-    return posixpath.dirname(posixpath.dirname(rels_name))
-
-
-def _target_part(rels_name: str, target: bytes) -> str:
-    path = unquote(target.decode("utf-8", "replace"))
-    if path.startswith("/"):
-        return posixpath.normpath(path.lstrip("/")).lower()
-    return posixpath.normpath(posixpath.join(_source_folder(rels_name), path)).lower()
+    return _PERSONAL_VIEW.sub(rename, workbook)
 
 
 def _chart_workbooks(archive: zipfile.ZipFile, names: set[str]) -> set[str]:
@@ -198,10 +191,10 @@ def _chart_workbooks(archive: zipfile.ZipFile, names: set[str]) -> set[str]:
     found = set()
     for name in names:
         if _CHART_RELS.search(name) and name.endswith(".rels"):
-            for element in _RELATIONSHIP.findall(archive.read(name)):
-                attributes = _attributes(element)
-                if attributes.get(b"TargetMode") != b"External" and b"Target" in attributes:
-                    found.add(_target_part(name, attributes[b"Target"]))
+            for element in RELATIONSHIP.findall(archive.read(name)):
+                found_at = attributes(element)
+                if found_at.get(b"TargetMode") != b"External" and b"Target" in found_at:
+                    found.add(target_part(name, found_at[b"Target"]))
     return found
 
 
@@ -210,11 +203,11 @@ def _clean_relationships(name: str, data: bytes, dropped: set[str]) -> bytes:
 
     def clean(match: re.Match[bytes]) -> bytes:
         element = match[0]
-        attributes = _attributes(element)
-        target = attributes.get(b"Target", b"")
-        if attributes.get(b"TargetMode") != b"External":
-            return b"" if _target_part(name, target) in dropped else element
-        if attributes.get(b"Type", b"").endswith(b"/attachedTemplate"):
+        relationship = attributes(element)
+        target = relationship.get(b"Target", b"")
+        if relationship.get(b"TargetMode") != b"External":
+            return b"" if target_part(name, target) in dropped else element
+        if relationship.get(b"Type", b"").endswith(b"/attachedTemplate"):
             return b""
         if target.lower().startswith(_WEB):
             return element  # a web link the author put in the text: content, not a trace
@@ -224,9 +217,9 @@ def _clean_relationships(name: str, data: bytes, dropped: set[str]) -> bytes:
             b"'" + target + b"'", b"'" + _NOWHERE + b"'"
         )
 
-    return _RELATIONSHIP.sub(clean, data)
+    return RELATIONSHIP.sub(clean, data)
 
 
 def _overrides_dropped(element: bytes, dropped: set[str]) -> bool:
-    part = _attributes(element).get(b"PartName", b"")
+    part = attributes(element).get(b"PartName", b"")
     return unquote(part.decode("utf-8", "replace")).lstrip("/").lower() in dropped

@@ -76,6 +76,16 @@ class TooManyAttempts(SpeakUpError):
         self.retry_after = retry_after
 
 
+class ReplyLimitReached(SpeakUpError):
+    """The case has taken as many replies today as one day allows; `limit` says how many."""
+
+    code = "reply_limit"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} replies to one case a day")
+        self.limit = limit
+
+
 class EnrolmentRequired(SpeakUpError):
     """The officer must enrol a TOTP authenticator before doing anything else."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cases.errors import InvalidInput
+from cases.errors import InvalidInput, ReplyLimitReached
 from cases.intake import IntakeService
 from cases.ports import ItemRecord
 from cases.references import new_id
@@ -12,6 +12,9 @@ from storage.crypto import keys
 # One reply is one Telegram message, and Telegram delivers at most 4096 characters in one; a
 # longer text reaches the bot as several messages, each saved as a reply of its own.
 MAX_REPLY_CHARS = 4096
+# Replies one case takes in a (UTC) day, whichever chats they come from: enough for a
+# reporter answering several questions at length, not for filling the case with noise.
+REPLIES_PER_CASE_PER_DAY = 30
 
 
 class ReporterFollowUp:
@@ -21,15 +24,20 @@ class ReporterFollowUp:
     what the reporter writes goes to the case key alone, so the bot cannot read it back (P2).
     """
 
-    def __init__(self, intake: IntakeService) -> None:
+    def __init__(
+        self, intake: IntakeService, replies_per_case_per_day: int = REPLIES_PER_CASE_PER_DAY
+    ) -> None:
         self._intake = intake
+        self.replies_per_case_per_day = replies_per_case_per_day
 
     async def reply(self, receipt: str, text: str) -> bool:
         """Seal a reply for the officers; False when the receipt opens no case (any more).
 
         Sealed to the case key only, like the report: a copy under the reporter key would be
         open to the bot, whose notify links hold the reporter seed (P2). The reporter's history
-        shows that they replied and when, not the text.
+        shows that they replied and when, not the text. A case takes at most
+        `replies_per_case_per_day` replies a day (`ReplyLimitReached`): the per-chat rate
+        limits bound the Argon2 work, this bounds what a receipt can pile into one case.
         """
         if not text.strip() or len(text) > MAX_REPLY_CHARS:
             raise InvalidInput(f"a reply has 1 to {MAX_REPLY_CHARS} characters")
@@ -39,6 +47,9 @@ class ReporterFollowUp:
             case = await uow.cases.by_lookup_tag(receipt_keys.lookup_tag)
             if case is None:
                 return False
+            taken = await uow.cases.count_items(case.id, REPLY_KIND, today)
+            if taken >= self.replies_per_case_per_day:
+                raise ReplyLimitReached(self.replies_per_case_per_day)
             item_id = new_id()
             await uow.cases.add_item(
                 ItemRecord(

@@ -23,10 +23,13 @@ class Limits:
     reports_per_day: int = 5
     wrong_receipts_per_hour: int = 5
     receipt_checks_per_minute: int = 60
+    # Replies and notification changes of one chat: each derives the receipt's key (Argon2).
+    followups_per_hour: int = 20
 
 
 class RateLimiter:
-    """Fixed-window counters for reports, wrong receipts and (globally) receipt checks."""
+    """Fixed-window counters for reports, wrong receipts, replies and notification changes,
+    and (globally) every receipt key derivation."""
 
     def __init__(self, limits: Limits, clock: Clock = utcnow) -> None:
         self._limits = limits
@@ -72,6 +75,21 @@ class RateLimiter:
         if self._counts[global_tag] >= self._limits.receipt_checks_per_minute:
             return "busy"
         self._counts[global_tag] += 1
+        return None
+
+    def followup_allowed(self, chat_id: int) -> str | None:
+        """Count one reply or notification change (each runs an Argon2 derivation) if it may
+        run now; else why not: "followups" (this chat, this hour) or "busy" (everyone's
+        derivations this minute, shared with receipt checks)."""
+        now = self._rotate()
+        tag = self._tag("followup", chat_id, f"{now:%H}")
+        if self._counts[tag] >= self._limits.followups_per_hour:
+            return "followups"
+        global_tag = f"checks:{now:%H%M}"
+        if self._counts[global_tag] >= self._limits.receipt_checks_per_minute:
+            return "busy"
+        self._counts[global_tag] += 1
+        self._counts[tag] += 1
         return None
 
     def wrong_receipt(self, chat_id: int) -> None:

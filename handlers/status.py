@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from cases.errors import ReplyLimitReached
 from cases.followup import MAX_REPLY_CHARS, ReporterFollowUp
 from cases.intake import IntakeService, NotifyLevel
 from cases.ratelimit import RateLimiter
@@ -142,7 +143,9 @@ def _replied_keyboard() -> InlineKeyboardMarkup:
     return keyboard([button(_("button.done"), Nav(action=Action.DONE))])
 
 
-async def receive_reply(message: Message, state: FSMContext, followup: ReporterFollowUp) -> None:
+async def receive_reply(
+    message: Message, state: FSMContext, followup: ReporterFollowUp, limiter: RateLimiter
+) -> None:
     """Each message is one reply, saved as it arrives; the step stays open for more, so a
     text that Telegram delivers as several messages arrives whole, in order."""
     conversation = await load(state)
@@ -156,7 +159,22 @@ async def receive_reply(message: Message, state: FSMContext, followup: ReporterF
             reply_markup=keyboard(back_cancel_row()),
         )
         return
-    if not await followup.reply(conversation.status_receipt, text):
+    # Each reply derives the receipt's key (Argon2): counted like a receipt check, before it.
+    # A refusal keeps the step and the receipt, so the reporter sends this message again later.
+    refused = limiter.followup_allowed(message.chat.id)
+    if refused is not None:
+        wait = _("status.reply_busy") if refused == "busy" else _("status.reply_wait")
+        await message.answer(wait, reply_markup=keyboard(back_cancel_row()))
+        return
+    try:
+        saved = await followup.reply(conversation.status_receipt, text)
+    except ReplyLimitReached as full:
+        await message.answer(
+            _("status.reply_limit").format(limit=full.limit),
+            reply_markup=keyboard(back_cancel_row()),
+        )
+        return
+    if not saved:
         # The receipt opens no case any more (purged after closing): say so, keep nothing.
         await reset(state)
         await message.answer(_("status.case_gone"), reply_markup=menu_keyboard())
@@ -195,12 +213,19 @@ async def change_notify(
     state: FSMContext,
     followup: ReporterFollowUp,
     i18n: I18n,
+    limiter: RateLimiter,
 ) -> None:
     await query.answer()
     conversation = await load(state)
     if not isinstance(query.message, Message) or not conversation.status_receipt:
         return
     if callback_data.level not in (NotifyLevel.FULL, NotifyLevel.STATUS_ONLY, NotifyLevel.OFF):
+        return
+    # A change derives the receipt's key (Argon2) too: counted like a reply.
+    refused = limiter.followup_allowed(query.message.chat.id)
+    if refused is not None:
+        wait = _("status.notify_busy") if refused == "busy" else _("status.notify_wait")
+        await query.message.edit_text(wait, reply_markup=_viewing_keyboard())
         return
     changed = await followup.change_notifications(
         conversation.status_receipt,

@@ -330,6 +330,18 @@ class SqlCaseRepository:
         )
         return [_item(r) for r in rows]
 
+    async def count_items(self, case_id: str, kind: str, created_on: dt.date) -> int:
+        count = await self._s.scalar(
+            select(func.count())
+            .select_from(CaseItem)
+            .where(
+                CaseItem.case_id == case_id,
+                CaseItem.kind == kind,
+                CaseItem.created_on == created_on,
+            )
+        )
+        return count or 0
+
     async def item(self, item_id: str) -> ItemRecord | None:
         row = await self._s.get(CaseItem, item_id)
         return _item(row) if row else None

@@ -10,11 +10,11 @@ from typing import Any
 from aiogram.fsm.storage.base import StorageKey
 
 from bot.draft_storage import (
-    EXPIRY_GRAIN,
     MemoryBlobStore,
     SealedStorage,
     build_storage,
 )
+from bot.expiry import EXPIRY_GRAIN
 from tests.conftest import REDIS_URL
 
 USER = 7701234567

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import os
+import time
 from typing import Any
 
 from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from aiogram.fsm.storage.redis import RedisEventIsolation
 
+from bot.expiry import EXPIRY_GRAIN
 from bot.updates import (
+    LEDGER_TTL,
     KeyedHashKeyBuilder,
     MemoryUpdateLedger,
     RedisUpdateLedger,
@@ -48,8 +52,33 @@ async def test_two_processes_racing_for_the_same_updates_each_win_half_never_bot
     assert keys == sorted(f"{prefix}:update:{i}" for i in ids)
     assert {await client.get(k) for k in keys} == {b"1"}
     ttl = dt.timedelta(seconds=await client.ttl(keys[0]))
-    assert dt.timedelta(hours=24) < ttl <= dt.timedelta(hours=25)
+    assert dt.timedelta(hours=24) < ttl <= dt.timedelta(hours=25, seconds=EXPIRY_GRAIN)
     await other_client.aclose()
+
+
+async def test_a_redis_dump_dates_an_update_to_its_ten_minutes_not_its_moment(
+    redis: tuple[Any, str],
+) -> None:
+    """Given updates arriving at different moments of one ten-minute window, when someone
+    reads their keys' expiry from Redis, then every one shows the same whole ten minutes."""
+    client, prefix = redis
+    window = (int(time.time()) // EXPIRY_GRAIN + 1) * EXPIRY_GRAIN
+    arrivals = [window + 0.25, window + 61.5, window + EXPIRY_GRAIN - 0.5]
+    for update_id, arrived in enumerate(arrivals, start=500):
+        ledger = RedisUpdateLedger(client, prefix, clock=itertools.repeat(arrived).__next__)
+        assert await ledger.claim(update_id)
+    expiries = {await client.pexpiretime(f"{prefix}:update:{i}") for i in (500, 501, 502)}
+    assert len(expiries) == 1  # the expiry cannot tell the three arrivals apart
+    [expiry_ms] = expiries
+    assert expiry_ms % (EXPIRY_GRAIN * 1000) == 0
+    assert expiry_ms / 1000 - LEDGER_TTL.total_seconds() == window + EXPIRY_GRAIN
+    # With the real clock too: the expiry is on the grain and keeps the update long enough.
+    before = time.time()
+    assert await RedisUpdateLedger(client, prefix).claim(600)
+    expiry = await client.pexpiretime(f"{prefix}:update:600") / 1000
+    assert expiry % EXPIRY_GRAIN == 0
+    assert before + LEDGER_TTL.total_seconds() <= expiry
+    assert expiry < time.time() + LEDGER_TTL.total_seconds() + EXPIRY_GRAIN
 
 
 def test_aiogram_default_lock_key_names_the_chat_ours_does_not() -> None:

@@ -7,6 +7,7 @@ import logging
 import posixpath
 import zipfile
 import zlib
+from collections.abc import Iterator
 from typing import Any
 from xml.etree import ElementTree
 
@@ -201,6 +202,51 @@ def test_cleaning_logs_nothing_read_from_the_file(caplog: pytest.LogCaptureFixtu
     logs = "\n".join(r.getMessage() for r in caplog.records)
     assert NAME not in logs
     assert "PhoneMaker" not in logs
+
+
+# Loggers an operator's logging set-up might turn up: Pillow's EXIF reader logs from these.
+LIBRARY_LOGGERS = (
+    "PIL",
+    "PIL.Image",
+    "PIL.TiffImagePlugin",
+    "PIL.JpegImagePlugin",
+    "PIL.PngImagePlugin",
+    "pypdf",
+    "pypdf._reader",
+)
+
+
+@pytest.fixture
+def library_loggers_at_debug() -> Iterator[None]:
+    """The file libraries' child loggers explicitly at DEBUG, without any filter of ours,
+    as an operator's logging configuration could leave them; restored afterwards."""
+    loggers = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
+    saved = [(logger.level, list(logger.filters)) for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+        logger.filters.clear()
+    yield
+    for logger, (level, filters) in zip(loggers, saved, strict=True):
+        logger.setLevel(level)
+        logger.filters[:] = filters
+
+
+@pytest.mark.usefixtures("library_loggers_at_debug")
+def test_child_loggers_at_debug_log_nothing_read_from_a_photo(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Given PIL's child loggers set to DEBUG, when a photo with its owner's name and GPS
+    position is cleaned, then no captured record holds any of it."""
+    photo, pdf = jpeg_with_gps(), pdf_with_author()
+    assert logging.getLogger("PIL.TiffImagePlugin").isEnabledFor(logging.DEBUG)
+    caplog.clear()
+    caplog.set_level(logging.DEBUG)
+    clean(photo, 1)
+    clean(pdf, 2)
+    logged = "\n".join(f"{r.name} {r.msg} {r.args} {r.getMessage()}" for r in caplog.records)
+    for trace in (NAME, "PhoneMaker", "Artist", "GPS", "31.0", "121.0"):
+        assert trace not in logged, trace
+    assert not [r for r in caplog.records if r.name.startswith(("PIL", "pypdf"))]
 
 
 @pytest.mark.parametrize(
@@ -472,7 +518,8 @@ _REL_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 def _rels(*relationships: tuple[str, str, str, str | None]) -> bytes:
     """A .rels part from (id, type suffix, target, target mode)."""
     items = "".join(
-        f'<Relationship Id="{rid}" Type="{_REL_DOC}/{kind}" Target="{target}"'
+        f'<Relationship Id="{rid}" '
+        f'Type="{kind if kind.startswith("http") else f"{_REL_DOC}/{kind}"}" Target="{target}"'
         + (f' TargetMode="{mode}"' if mode else "")
         + "/>"
         for rid, kind, target, mode in relationships
@@ -615,8 +662,8 @@ def assert_package_opens(package: bytes) -> zipfile.ZipFile:
         folder = posixpath.dirname(posixpath.dirname(name))
         for rel in parse_xml(archive.read(name)):
             if rel.get("TargetMode") != "External":
-                target = posixpath.normpath(posixpath.join(folder, rel.get("Target", "")))
-                assert target in names, (name, target)
+                target = posixpath.join(folder, rel.get("Target", "")).lstrip("/")
+                assert posixpath.normpath(target) in names, (name, target)
     types = parse_xml(archive.read("[Content_Types].xml"))
     for override in types.iter(f"{{{_NS_TYPES}}}Override"):
         assert override.get("PartName", "").lstrip("/") in names, override.get("PartName")
@@ -753,3 +800,251 @@ def test_office_files_with_embedded_files_are_refused(extra: dict[str, bytes]) -
     with pytest.raises(AttachmentRefused) as refused:
         clean(docx_hiding_a_person(extra), 1)
     assert refused.value.reason is Refusal.EMBEDDED
+
+
+# Where Office keeps names that the usual paths miss (a reviewer's findings).
+_PACKAGE_CORE = (
+    "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
+)
+_CT = "application/vnd.openxmlformats-officedocument"
+
+
+def xlsx_with(
+    workbook: bytes = WORKBOOK,
+    *,
+    package_rels: tuple[tuple[str, str, str, str | None], ...] = (),
+    workbook_rels: tuple[tuple[str, str, str, str | None], ...] = (),
+    types: tuple[tuple[str, str], ...] = (),
+    parts: dict[str, bytes] | None = None,
+) -> bytes:
+    """A small xlsx whose extra parts, relationships and content types a test chooses."""
+    overrides = "".join(
+        f'<Override PartName="{part}" ContentType="{kind}"/>' for part, kind in types
+    )
+    return _zip(
+        {
+            "[Content_Types].xml": _content_types("xl/workbook.xml").replace(
+                b"</Types>", overrides.encode() + b"</Types>"
+            ),
+            "_rels/.rels": _rels(
+                ("rId1", "officeDocument", "xl/workbook.xml", None), *package_rels
+            ),
+            "xl/workbook.xml": workbook,
+            "xl/_rels/workbook.xml.rels": _rels(
+                ("rId1", "worksheet", "worksheets/sheet1.xml", None), *workbook_rels
+            ),
+            "xl/worksheets/sheet1.xml": b"<worksheet><sheetData/></worksheet>",
+            **(parts or {}),
+        }
+    )
+
+
+# Long enough that only the package's declarations can tell what the part holds.
+_PADDING = b"<!--" + b" " * 5000 + b"-->"
+
+
+def assert_no_one_named(original: bytes, cleaned: bytes) -> zipfile.ZipFile:
+    assert WHO.encode() in everything(original)
+    inside = everything(cleaned)
+    assert WHO.encode() not in inside
+    assert WHO.encode("utf-16-le") not in inside
+    return assert_package_opens(cleaned)
+
+
+@pytest.mark.parametrize(
+    "sharing",
+    [
+        # "Read-only recommended" with a password to modify, as Excel writes it.
+        f'<fileSharing readOnlyRecommended="1" userName="{WHO}" algorithmName="SHA-512" '
+        'hashValue="c2VjcmV0" saltValue="c2FsdA==" spinCount="100000"/>',
+        # A prefixed element, a `>` inside the value, a closing tag.
+        f'<x:fileSharing userName="{WHO} > team" reservationPassword="CC1A"></x:fileSharing>',
+    ],
+)
+def test_a_protected_workbook_keeps_no_user_name(sharing: str) -> None:
+    workbook = WORKBOOK.replace(b'<fileVersion appName="xl" lastEdited="7"/>', sharing.encode())
+    original = xlsx_with(workbook)
+    archive = assert_no_one_named(original, clean(original, 1).content)
+    cleaned = archive.read("xl/workbook.xml")
+    assert b"fileSharing" not in cleaned
+    assert b"hashValue" not in cleaned
+    assert b"reservationPassword" not in cleaned
+    assert b'name="\xe5\xb7\xa5\xe8\xb5\x84"' in cleaned  # the sheet 工资 is still there
+
+
+def test_a_shared_workbooks_personal_views_keep_no_user_name() -> None:
+    views = (
+        "<bookViews><workbookView/></bookViews><customWorkbookViews>"
+        f'<customWorkbookView name="{WHO} - Personal View" guid="{{A1}}" personalView="1" '
+        'windowWidth="800" windowHeight="600" activeSheetId="1"/>'
+        '<customWorkbookView name="Quarterly" guid="{A2}" windowWidth="800" '
+        'windowHeight="600" activeSheetId="1"/></customWorkbookViews>'
+    )
+    workbook = WORKBOOK.replace(b"</sheets>", b"</sheets>" + views.encode())
+    original = xlsx_with(workbook)
+    archive = assert_no_one_named(original, clean(original, 1).content)
+    cleaned = archive.read("xl/workbook.xml")
+    assert b'name="Personal View 1" guid="{A1}" personalView="1"' in cleaned
+    assert b'name="Quarterly"' in cleaned  # a view the author named is content
+
+
+_USER_NAMES = (
+    f'<users xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1">'
+    f'<userInfo guid="{{B1}}" name="{WHO}" id="1" dateTime="2024-01-02T03:04:05"/></users>'
+).encode()
+_REVISION_HEADERS = (
+    f'<headers xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    f'xmlns:r="{_REL_DOC}" guid="{{B2}}"><header guid="{{B3}}" dateTime="2024-01-02T03:04:05" '
+    f'maxSheetId="2" userName="{WHO}" r:id="rId1"/></headers>'
+).encode()
+
+
+@pytest.mark.parametrize(
+    ("workbook_rels", "types", "parts"),
+    [
+        # A shared workbook as Excel writes it: its change history and its users.
+        (
+            (
+                ("rId7", "usernames", "revisions/userNames.xml", None),
+                ("rId8", "revisionHeaders", "revisions/revisionHeaders.xml", None),
+            ),
+            (),
+            {
+                "xl/revisions/userNames.xml": _USER_NAMES,
+                "xl/revisions/revisionHeaders.xml": _REVISION_HEADERS,
+            },
+        ),
+        # The user list somewhere else, found by its relationship type only.
+        (
+            (("rId7", "usernames", "history/list.xml", None),),
+            (),
+            {"xl/history/list.xml": _USER_NAMES},
+        ),
+        # ... or by its content type only.
+        (
+            (),
+            (("/xl/history/list.xml", f"{_CT}.spreadsheetml.userNames+xml"),),
+            {"xl/history/list.xml": _USER_NAMES},
+        ),
+        # The history headers alone, at an unusual place: their `userName` gives them away.
+        ((), (), {"xl/h/h.xml": _REVISION_HEADERS}),
+    ],
+)
+def test_a_shared_workbooks_history_is_refused_like_tracked_changes(
+    workbook_rels: tuple[tuple[str, str, str, str | None], ...],
+    types: tuple[tuple[str, str], ...],
+    parts: dict[str, bytes],
+) -> None:
+    original = xlsx_with(workbook_rels=workbook_rels, types=types, parts=parts)
+    with pytest.raises(AttachmentRefused) as refused:
+        clean(original, 1)
+    assert refused.value.reason is Refusal.AUTHORS
+
+
+def test_a_presentations_comment_author_list_is_refused() -> None:
+    original = _zip(
+        {
+            "[Content_Types].xml": _content_types("ppt/presentation.xml"),
+            "_rels/.rels": _rels(("rId1", "officeDocument", "ppt/presentation.xml", None)),
+            "ppt/presentation.xml": b"<presentation/>",
+            "ppt/_rels/presentation.xml.rels": _rels(
+                (
+                    "rId9",
+                    "http://schemas.microsoft.com/office/2018/10/relationships/authors",
+                    "people-who-commented.xml",
+                    None,
+                )
+            ),
+            "ppt/people-who-commented.xml": (
+                f'<p188:authorLst><p188:author id="{{C1}}" name="{WHO}" initials="ZS"/>'
+                "</p188:authorLst>"
+            ).encode(),
+        }
+    )
+    with pytest.raises(AttachmentRefused) as refused:
+        clean(original, 1)
+    assert refused.value.reason is Refusal.AUTHORS
+
+
+def test_a_presentations_revision_list_is_left_out() -> None:
+    original = _zip(
+        {
+            "[Content_Types].xml": _content_types("ppt/presentation.xml", "/ppt/revisionInfo.xml"),
+            "_rels/.rels": _rels(("rId1", "officeDocument", "ppt/presentation.xml", None)),
+            "ppt/presentation.xml": b"<presentation/>",
+            "ppt/_rels/presentation.xml.rels": _rels(
+                (
+                    "rId9",
+                    "http://schemas.microsoft.com/office/2015/10/relationships/revisionInfo",
+                    "revisionInfo.xml",
+                    None,
+                )
+            ),
+            "ppt/revisionInfo.xml": (
+                b'<revInfo><revLst><client id="{D1E2F3A4-0000-1111-2222-'
+                b'333344445555}" v="2" dt="2024-01-02T03:04:05.123"/></revLst>'
+                b"</revInfo>"
+            ),
+        }
+    )
+    inside = everything(clean(original, 1).content)
+    assert b"D1E2F3A4" not in inside
+    assert b"revisionInfo" not in inside
+    assert_package_opens(clean(original, 1).content)
+
+
+@pytest.mark.parametrize(
+    ("part", "package_rels", "types"),
+    [
+        # Core properties where `_rels/.rels` says they are, not where they usually are.
+        ("meta/core.xml", (("rId2", _PACKAGE_CORE, "meta/core.xml", None),), ()),
+        # The usual place in another case: part names are not case-sensitive.
+        ("docProps/Core.xml", (("rId2", _PACKAGE_CORE, "docProps/Core.xml", None),), ()),
+        ("docProps/Core.xml", (), ()),
+        # Declared by a first-edition relationship type, or by content type only.
+        ("meta/props.xml", (("rId2", "metadata/core-properties", "/meta/props.xml", None),), ()),
+        (
+            "meta/props.xml",
+            (),
+            (("/meta/props.xml", "application/vnd.openxmlformats-package.core-properties+xml"),),
+        ),
+        # Declared nowhere at all: recognised by what it is.
+        ("leftover/old.xml", (), ()),
+    ],
+)
+def test_core_properties_are_emptied_wherever_the_package_keeps_them(
+    part: str,
+    package_rels: tuple[tuple[str, str, str, str | None], ...],
+    types: tuple[tuple[str, str], ...],
+) -> None:
+    declared = bool(package_rels or types) or part.lower() == "docprops/core.xml"
+    properties = (_PADDING if declared else b"") + core_properties(WHO)
+    original = xlsx_with(package_rels=package_rels, types=types, parts={part: properties})
+    archive = assert_no_one_named(original, clean(original, 1).content)
+    emptied = parse_xml(archive.read(part))
+    assert emptied.tag.endswith("}coreProperties")
+    assert list(emptied) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "root_namespace"),
+    [("extended-properties", "extended-properties"), ("custom-properties", "custom-properties")],
+)
+def test_app_and_custom_properties_are_emptied_wherever_the_package_keeps_them(
+    kind: str, root_namespace: str
+) -> None:
+    properties = (
+        f'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+        f'{root_namespace}"><Company>{WHO} Ltd</Company><Manager>{WHO}</Manager></Properties>'
+    ).encode()
+    for part, package_rels, padding in [
+        ("Meta/App.XML", (("rId2", kind, "Meta/App.XML", None),), _PADDING),
+        ("meta/undeclared.xml", (), b""),
+    ]:
+        original = xlsx_with(package_rels=package_rels, parts={part: padding + properties})
+        archive = assert_no_one_named(original, clean(original, 1).content)
+        emptied = parse_xml(archive.read(part))
+        assert emptied.tag == (
+            f"{{http://schemas.openxmlformats.org/officeDocument/2006/{root_namespace}}}Properties"
+        )
+        assert list(emptied) == []

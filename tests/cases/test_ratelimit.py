@@ -108,3 +108,34 @@ def test_the_daily_report_cap_is_per_chat_and_resets_with_the_day() -> None:
     assert limiter.report_allowed(CHAT + 1)
     clock.now = at(8, 0, day=3)
     assert limiter.report_allowed(CHAT)
+
+
+def test_replies_and_notification_changes_are_capped_per_chat_for_the_hour() -> None:
+    """Given a chat that spends its hourly allowance of replies and notification changes,
+    when it sends one more, then it is refused before any key derivation; another chat is
+    not affected, and the next hour starts afresh."""
+    clock = Clock(at(9, 0))
+    limiter = RateLimiter(Limits(followups_per_hour=3, receipt_checks_per_minute=100), clock)
+    assert [limiter.followup_allowed(CHAT) for _ in range(3)] == [None, None, None]
+    assert limiter.followup_allowed(CHAT) == "followups"
+    assert limiter.followup_allowed(CHAT + 1) is None
+    # Wrong receipts and followups are separate allowances.
+    assert limiter.receipt_check_allowed(CHAT) is None
+    clock.now = at(9, 59, 59)
+    assert limiter.followup_allowed(CHAT) == "followups"
+    clock.now = at(10, 0)
+    assert limiter.followup_allowed(CHAT) is None
+
+
+def test_followups_share_the_global_derivation_cap_with_receipt_checks() -> None:
+    """Given many chats replying at once, when the minute's derivations are spent by receipt
+    checks and replies together, then both are refused as "busy" until the next minute."""
+    clock = Clock(at(9, 15, 5))
+    limiter = RateLimiter(Limits(receipt_checks_per_minute=4, followups_per_hour=100), clock)
+    assert limiter.receipt_check_allowed(1) is None
+    assert [limiter.followup_allowed(chat) for chat in (2, 3, 4)] == [None, None, None]
+    assert limiter.followup_allowed(5) == "busy"
+    assert limiter.receipt_check_allowed(6) == "busy"
+    # A refused followup counted nothing: the chat's own allowance is untouched.
+    clock.now = at(9, 16, 0)
+    assert [limiter.followup_allowed(5) for _ in range(4)] == [None] * 4
