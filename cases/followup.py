@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cases.errors import InvalidInput, ReplyLimitReached
+from cases.errors import Conflict, InvalidInput, ReplyLimitReached
 from cases.intake import IntakeService
-from cases.ports import ItemRecord
+from cases.ports import CaseRecord, ItemRecord, UnitOfWork
 from cases.references import new_id
 from cases.status_view import REPLY_KIND
 from storage.crypto import keys
@@ -15,6 +15,8 @@ MAX_REPLY_CHARS = 4096
 # Replies one case takes in a (UTC) day, whichever chats they come from: enough for a
 # reporter answering several questions at length, not for filling the case with noise.
 REPLIES_PER_CASE_PER_DAY = 30
+# Times a reply re-reads a case whose status moved under its claim before giving up.
+_CLAIM_ATTEMPTS = 5
 
 
 class ReporterFollowUp:
@@ -44,7 +46,7 @@ class ReporterFollowUp:
         receipt_keys = await self._intake.receipt_keys(receipt)
         today = self._intake.clock().date()
         async with self._intake.uow() as uow:
-            case = await uow.cases.by_lookup_tag(receipt_keys.lookup_tag)
+            case = await _claimed(uow, receipt_keys.lookup_tag)
             if case is None:
                 return False
             taken = await uow.cases.count_items(case.id, REPLY_KIND, today)
@@ -83,3 +85,18 @@ class ReporterFollowUp:
             reporter_seed=receipt_keys.reporter_seed,
         )
         return True
+
+
+async def _claimed(uow: UnitOfWork, lookup_tag: bytes) -> CaseRecord | None:
+    """The receipt's case with its row claimed, or None when there is none (any more).
+
+    A reply fits any status, but it takes the case's next history position, like an officer's
+    note does: claiming the row first (as every officer step does) makes the two wait for each
+    other instead of colliding on the position. A status that moved under the claim is read
+    again; the reply is as welcome in the new status.
+    """
+    for _ in range(_CLAIM_ATTEMPTS):
+        case = await uow.cases.by_lookup_tag(lookup_tag)
+        if case is None or await uow.cases.claim(case.id, {"status": case.status}):
+            return case
+    raise Conflict("the case kept changing while the reply was saved")

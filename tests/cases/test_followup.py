@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
 
+from cases.casework import TriageDecision
+from cases.categories import Routing
 from cases.errors import ReplyLimitReached
 from cases.followup import ReporterFollowUp
 from cases.intake import BlurPolicy, IntakeService
@@ -49,4 +52,35 @@ async def test_a_case_takes_only_so_many_replies_a_day_whoever_sends_them(
     )
     assert await ReporterFollowUp(next_day, 3).reply(receipt, "the next day")
     assert sorted(await stored())[-1] == tomorrow.date()
+    await site.engine.dispose()
+
+
+async def test_a_reply_and_an_officer_note_at_the_same_moment_are_both_kept(
+    database_url: str,
+) -> None:
+    """Given a case an officer is working, when the reporter replies while the officer writes
+    a note, again and again, then every reply and every note is stored, each at a history
+    position of its own (before, the two read the same next position and one failed)."""
+    site = await build_site(database_url)
+    receipt, submitted = await site.file_report()
+    await site.casework.triage(
+        await site.login("triage1"), submitted.reference, TriageDecision(routing=Routing.UNION)
+    )
+    union = await site.login("union1")
+    followup = ReporterFollowUp(site.intake)
+    rounds = 8
+    for n in range(rounds):
+        replied, noted = await asyncio.gather(
+            followup.reply(receipt, f"reply {n}"),
+            site.casework.internal_note(union, submitted.reference, f"note {n}"),
+        )
+        assert replied is True
+        assert noted is None
+    async with site.uow() as uow:  # type: ignore[operator]
+        items = await uow.cases.items(submitted.case_id)
+    kinds = [i.kind for i in items]
+    assert kinds.count(REPLY_KIND) == rounds
+    assert kinds.count("internal_note") == rounds
+    positions = [i.position for i in items]
+    assert len(positions) == len(set(positions))
     await site.engine.dispose()
