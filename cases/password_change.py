@@ -72,6 +72,10 @@ class PasswordChange:
         if officer is None or officer.disabled or not officer.activated:
             session.end()  # disabled or reset meanwhile: this session is over
             raise AuthenticationFailed("log in again")
+        if keys.officer_key_fingerprint(officer.key.public_key) != session.key_fingerprint:
+            # Another session changed the password since this one logged in: the old password
+            # is simply no longer the password, which is no wrong guess to count.
+            raise Conflict("the account's key changed meanwhile; log in again")
         try:
             unlocked = await self._kdf.run(officer_auth.unlock, officer.id, officer.key, old)
         except AuthenticationFailed:
