@@ -149,6 +149,10 @@ class StatsOut(BaseModel):
     """Counts per cell; `null` marks a cell hidden to protect small groups (P10)."""
 
     k: int = Field(description="cells under k reports are hidden, with complementary cells")
+    as_of: dt.date = Field(
+        description="the figures count cases received before this day, the first of the "
+        "current month (complete months only); statuses are current"
+    )
     total: int | None
     by_queue: dict[str, int | None]
     by_category: dict[str, int | None]

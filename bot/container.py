@@ -167,7 +167,9 @@ def api_services(storage: Storage, settings: Settings) -> ApiServices:
         audit=AuditService(storage.uow),
         delivery_stats=DeliveryStatsService(storage.uow),
         transfers=TransferService(storage.uow, deadlines=Deadlines(settings.deadline_policy)),
-        stats=StatsService(storage.uow, k=settings.stats_min_cell),
+        stats=StatsService(
+            storage.uow, k=settings.stats_min_cell, timezone=settings.alert_timezone
+        ),
         alert_links=alert_link_service(storage, settings),
     )
 

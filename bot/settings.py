@@ -308,6 +308,7 @@ class Settings(BaseSettings):
     alert_link_wrong_per_chat_per_hour: int = 5
     # The deadline digest goes out once a day from this local hour on (alert_timezone).
     alert_digest_hour: int = 8
+    # Also the zone whose calendar month closes the overseer's statistics snapshot.
     alert_timezone: str = "Asia/Shanghai"
     alert_digest_working_days: int = 2
     # How often the bot looks for urgent, newly visible and due cases to alert about.

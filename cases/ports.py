@@ -265,7 +265,7 @@ class AuditLogReader(Protocol):
 
 
 class StatsRepository(Protocol):
-    async def all_cases(self, visible_at: dt.datetime) -> list[CaseRecord]: ...
+    async def received_before(self, day: dt.date) -> list[CaseRecord]: ...
 
 
 class UnitOfWork(Protocol):

@@ -236,6 +236,9 @@ class SqlStatsRepository:
         self._cases = SqlCaseRepository(session)
         self._s = session
 
-    async def all_cases(self, visible_at: dt.datetime) -> list[CaseRecord]:
-        rows = await self._s.scalars(select(Case).where(Case.visible_after <= visible_at))
+    async def received_before(self, day: dt.date) -> list[CaseRecord]:
+        """Every case received before `day`, visible to officers yet or not: the set must not
+        grow after `day` when a case's P8 delay runs out. Such a case is counted only once
+        its month has ended, among all of that month's."""
+        rows = await self._s.scalars(select(Case).where(Case.received_on < day))
         return [await self._cases._record(r) for r in rows]

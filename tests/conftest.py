@@ -10,6 +10,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -17,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 PG_URL = os.environ.get("SPEAKUP_TEST_DATABASE_URL", "")
+# Redis tests use database 14 under a key prefix of their own, removed after each test.
+REDIS_URL = "redis://127.0.0.1:6379/14"
 BACKENDS = [
     "sqlite",
     pytest.param(
@@ -70,3 +73,27 @@ async def postgres_url() -> AsyncIterator[str]:
         yield url
     finally:
         await _drop_postgres_database(name)
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[tuple[Any, str]]:
+    """A client of a Redis that is really running, and a key prefix of this test's own."""
+    module = pytest.importorskip("redis.asyncio")
+    client = module.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except Exception:  # no Redis here: nothing to test against
+        await client.aclose()
+        pytest.skip(f"Redis is not running at {REDIS_URL}")
+    prefix = f"speakup-test-{secrets.token_hex(6)}"
+    yield client, prefix
+    keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+@pytest.fixture
+def redis_prefix(redis: tuple[Any, str]) -> str:
+    """A key prefix of this test's own in a Redis that is really running; removed afterwards."""
+    return redis[1]

@@ -18,7 +18,7 @@ from cases.membership import MembershipService
 from cases.notification_stats import DeliveryStatsService
 from cases.notifications import NotificationService
 from cases.officers import AuthService, OfficerSession
-from cases.runtime import KdfPool
+from cases.runtime import Clock, KdfPool
 from cases.setup import SetupService
 from cases.stats import StatsService
 from cases.transfers import TransferService
@@ -56,6 +56,16 @@ class TotpClock:
     def code(self, secret: str) -> str:
         self.offset += dt.timedelta(seconds=30)
         return pyotp.TOTP(secret).at(self())
+
+
+class SetClock:
+    """A clock the test sets by hand, for services whose answer depends on the date."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> dt.datetime:
+        return self.at
 
 
 @dataclass
@@ -128,6 +138,16 @@ class Site:
     ) -> tuple[str, Submitted]:
         receipt = new_receipt()
         return receipt, await self.intake.submit(Draft(category=category, text=text), receipt)
+
+    def intake_at(self, clock: Clock) -> IntakeService:
+        """An intake whose receipt dates follow `clock`, with the default P8 arrival blur."""
+        return IntakeService(
+            self.uow,  # type: ignore[arg-type]
+            KdfPool(2),
+            notify_key=self.notify_key,
+            blur=BlurPolicy(),
+            clock=clock,
+        )
 
 
 async def build_site(database_url: str, *, officers: bool = True) -> Site:

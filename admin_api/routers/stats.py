@@ -17,5 +17,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut}, 403: {"mode
 
 @router.get("", responses=ERRORS)
 async def stats(session: OfficerDep, services: ServicesDep) -> StatsOut:
-    """Cases by queue, category, status and month received; closing figures. Overseer only."""
+    """Cases received before the current month (`as_of`) by queue, category, status, month
+    received and handler route; closing figures. The same all month long. Overseer only."""
     return StatsOut.model_validate(asdict(await services.stats.statistics(session)))

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from aiogram.fsm.storage.base import StorageKey
 
 from bot.draft_storage import (
@@ -17,6 +15,7 @@ from bot.draft_storage import (
     SealedStorage,
     build_storage,
 )
+from tests.conftest import REDIS_URL
 
 USER = 7701234567
 VICTIM = StorageKey(bot_id=1, chat_id=USER, user_id=USER)
@@ -24,7 +23,6 @@ ATTACKER = StorageKey(bot_id=1, chat_id=7709876543, user_id=7709876543)
 DRAFT = {"parts": ["我们车间主任收了回扣 secret-words"], "lang": "zh_CN", "department": 0}
 STEP = "ReportFlow:writing"
 TTL = dt.timedelta(hours=2)
-REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 class Clock:
@@ -131,24 +129,6 @@ async def test_a_restarted_process_without_a_configured_key_finds_nothing() -> N
     second = SealedStorage(first.store, os.urandom(32), TTL, clock=clock)
     assert second.names.build(VICTIM) != first.names.build(VICTIM)
     assert await second.get_data(VICTIM) == {}
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[tuple[Any, str]]:
-    """A client of a Redis that is really running, and a key prefix of this test's own."""
-    redis = pytest.importorskip("redis.asyncio")
-    client = redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except Exception:  # no Redis here: nothing to test against
-        await client.aclose()
-        pytest.skip("Redis is not running")
-    prefix = f"speakup-test-{os.urandom(4).hex()}"
-    yield client, prefix
-    names = [k async for k in client.scan_iter(f"{prefix}:*")]
-    if names:
-        await client.delete(*names)
-    await client.aclose()
 
 
 async def test_redis_draft_is_hashed_sealed_expiring_and_survives_a_restart(

@@ -5,11 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-import secrets
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from aiogram.fsm.storage.redis import RedisEventIsolation
 
@@ -19,28 +16,10 @@ from bot.updates import (
     RedisUpdateLedger,
     isolation_key,
 )
+from tests.conftest import REDIS_URL
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
 CHAT = 770_123_456
 KEY = StorageKey(bot_id=123456, chat_id=CHAT, user_id=CHAT)
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[tuple[Any, str]]:
-    """A client of a Redis that is really running, and a key prefix of this test's own."""
-    module = pytest.importorskip("redis.asyncio")
-    client = module.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except Exception:  # no Redis here: nothing to test against
-        await client.aclose()
-        pytest.skip("Redis is not running at 127.0.0.1:6379")
-    prefix = f"speakup-test-{secrets.token_hex(6)}"
-    yield client, prefix
-    keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 async def test_memory_ledger_takes_an_id_once_and_forgets_the_oldest() -> None:

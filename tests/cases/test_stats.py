@@ -1,9 +1,11 @@
-"""Overseer statistics and P10 small-group suppression, attacked by subtraction."""
+"""Overseer statistics and P10 small-group suppression, attacked by subtraction and by
+comparing polls over time."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
@@ -11,12 +13,24 @@ from sqlalchemy import select, update
 from cases.errors import Forbidden
 from cases.intake import Draft
 from cases.ports import CaseRecord
-from cases.stats import Cells, Statistics, StatsService, suppress
+from cases.stats import Cells, Statistics, StatsService, period_end, suppress
 from storage.crypto.receipts import new_receipt
 from storage.models import AuditRow, Case
-from tests.factories import build_site
+from tests.factories import REPORT_TEXT, SetClock, build_site
 
 K = 5
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _beijing(at: str) -> dt.datetime:
+    """A Beijing wall-clock time ("2026-11-14 10:00") in UTC, as the production clock gives."""
+    return dt.datetime.fromisoformat(at).replace(tzinfo=SHANGHAI).astimezone(dt.UTC)
+
+
+def _next_month() -> SetClock:
+    """Mid next month: every report filed today is in the published snapshot."""
+    at = dt.datetime.now(dt.UTC).replace(day=15, hour=12) + dt.timedelta(days=31)
+    return SetClock(at)
 
 
 def _recover(published: Cells, total: int) -> dict[str, int]:
@@ -107,8 +121,10 @@ async def test_overseer_statistics_from_the_database(database_url: str) -> None:
                 )
             )
     overseer = await site.login("overseer1")
-    service = StatsService(site.uow, k=K)  # type: ignore[arg-type]
+    clock = _next_month()
+    service = StatsService(site.uow, k=K, clock=clock)  # type: ignore[arg-type]
     figures: Statistics = await service.statistics(overseer)
+    assert figures.as_of == clock.at.date().replace(day=1)
     assert figures.total == 15
     assert figures.by_category["wages"] == 7
     assert figures.by_category["safety"] is None
@@ -134,9 +150,8 @@ async def test_fewer_than_k_cases_publish_nothing(database_url: str) -> None:
     site = await build_site(database_url)
     for _ in range(3):
         await site.file_report()
-    figures = await StatsService(site.uow, k=K).statistics(  # type: ignore[arg-type]
-        await site.login("overseer1")
-    )
+    service = StatsService(site.uow, k=K, clock=_next_month())  # type: ignore[arg-type]
+    figures = await service.statistics(await site.login("overseer1"))
     assert figures.total is None
     assert all(n is None for n in figures.by_category.values())
     await site.engine.dispose()
@@ -157,7 +172,7 @@ async def test_reports_about_report_handlers_are_counted_by_route(database_url: 
             category="other", text="关于办案人员", involves_handler=involves, handler_route=route
         )
         await site.intake.submit(draft, new_receipt())
-    service = StatsService(site.uow, k=K)  # type: ignore[arg-type]
+    service = StatsService(site.uow, k=K, clock=_next_month())  # type: ignore[arg-type]
     figures = await service.statistics(await site.login("overseer1"))
     assert figures.total == 17
     published = figures.by_handler_involved
@@ -183,18 +198,104 @@ async def test_reports_about_report_handlers_are_counted_by_route(database_url: 
 
 
 def test_handler_breakdown_publishes_what_is_safe() -> None:
-    today = dt.date(2026, 12, 4)
-    cases = [_case(f"c{i}", today) for i in range(12)]
+    as_of = dt.date(2026, 12, 1)
+    cases = [_case(f"c{i}", dt.date(2026, 11, 4)) for i in range(12)]
     overseer = {f"c{i}": "discipline_staff_to_overseer" for i in range(6)}
-    figures = StatsService(object(), k=K).compute(cases, today, overseer)  # type: ignore[arg-type]
+    figures = StatsService(object(), k=K).compute(cases, as_of, overseer)  # type: ignore[arg-type]
     assert figures.by_handler_involved == {
         "none": 6,
         "union_staff": 0,
         "discipline_staff_to_union": 0,
         "discipline_staff_to_overseer": 6,
     }
-    few = StatsService(object(), k=K).compute(cases[:4], today, overseer)  # type: ignore[arg-type]
+    few = StatsService(object(), k=K).compute(cases[:4], as_of, overseer)  # type: ignore[arg-type]
     assert all(n is None for n in few.by_handler_involved.values())
+
+
+async def test_attack_differencing_polls_around_a_new_report(database_url: str) -> None:
+    """Given October's ten reports (five safety, five wages) and four wage reports early in
+    November, when a lone bribery report arrives between two of the overseer's polls, then the
+    polls are identical — live figures would have gone from bribery 0 / safety 5 to both
+    hidden with a total one higher, exposing it and its arrival time. It appears only once
+    November has ended, in November's batch, and its cell is suppressed."""
+    site = await build_site(database_url)
+    clock = SetClock(_beijing("2026-10-01 09:00"))
+    intake = site.intake_at(clock)
+
+    async def file(category: str, at: str) -> None:
+        clock.at = _beijing(at)
+        await intake.submit(Draft(category=category, text=REPORT_TEXT), new_receipt())
+
+    for day, category in enumerate(["safety"] * 5 + ["wages"] * 5, start=10):
+        await file(category, f"2026-10-{day} 15:00")
+    for day in range(3, 7):
+        await file("wages", f"2026-11-0{day} 11:00")
+    stats = StatsService(site.uow, k=K, clock=clock)  # type: ignore[arg-type]
+    overseer = await site.login("overseer1")
+
+    clock.at = _beijing("2026-11-14 10:00")
+    before = await stats.statistics(overseer)
+    assert before.as_of == dt.date(2026, 11, 1)
+    assert before.total == 10
+    assert before.by_month == {"2026-10": 10}
+    assert before.by_category["bribery"] == 0
+    assert (before.by_category["safety"], before.by_category["wages"]) == (5, 5)
+
+    await file("bribery", "2026-11-14 10:05")
+    clock.at = _beijing("2026-11-14 10:10")
+    assert await stats.statistics(overseer) == before
+    # 07:30 on 1 December in Beijing is still 30 November in UTC, the day a receipt date
+    # counts: the report belongs to November, so November must not be published yet either.
+    await file("safety", "2026-12-01 07:30")
+    clock.at = _beijing("2026-12-01 08:50")
+    assert await stats.statistics(overseer) == before
+
+    clock.at = _beijing("2026-12-01 09:00")
+    batch = await stats.statistics(overseer)
+    assert batch.as_of == dt.date(2026, 12, 1)
+    assert batch.total == 16
+    assert batch.by_month == {"2026-10": 10, "2026-11": 6}
+    counts = {c: 0 for c in batch.by_category} | {"bribery": 1, "safety": 6, "wages": 9}
+    assert batch.by_category["bribery"] is None
+    _assert_protected(batch.by_category, counts)
+    # December's reports wait for December to end, however late in the month one polls.
+    await file("bribery", "2026-12-15 10:00")
+    clock.at = _beijing("2026-12-31 23:59")
+    assert await stats.statistics(overseer) == batch
+    await site.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("utc", "zone", "as_of"),
+    [
+        ("2026-11-30 15:59", "Asia/Shanghai", "2026-11-01"),  # 23:59 in Beijing
+        ("2026-11-30 23:30", "Asia/Shanghai", "2026-11-01"),  # December in Beijing, not in UTC
+        ("2026-12-01 00:30", "Asia/Shanghai", "2026-11-01"),  # a straggler may still commit
+        ("2026-12-01 01:00", "Asia/Shanghai", "2026-12-01"),
+        ("2027-01-01 01:00", "Asia/Shanghai", "2027-01-01"),
+        ("2026-12-01 05:30", "America/New_York", "2026-11-01"),  # 30 Nov, 23:30 after settling
+        ("2026-12-01 06:00", "America/New_York", "2026-12-01"),
+    ],
+)
+def test_the_snapshot_ends_when_the_month_has_ended_everywhere_it_counts(
+    utc: str, zone: str, as_of: str
+) -> None:
+    now = dt.datetime.fromisoformat(utc).replace(tzinfo=dt.UTC)
+    assert period_end(now, ZoneInfo(zone)) == dt.date.fromisoformat(as_of)
+
+
+def test_month_breakdown_lists_complete_months_only() -> None:
+    cases = (
+        [_case(f"s{i}", dt.date(2026, 9, 3)) for i in range(6)]
+        + [_case(f"n{i}", dt.date(2026, 11, 30)) for i in range(5)]
+        + [_case(f"d{i}", dt.date(2026, 12, 1)) for i in range(7)]
+    )
+    figures = StatsService(object(), k=K).compute(cases, dt.date(2026, 12, 1))  # type: ignore[arg-type]
+    assert figures.as_of == dt.date(2026, 12, 1)
+    assert figures.total == 11
+    assert figures.by_month == {"2026-09": 6, "2026-10": 0, "2026-11": 5}
+    empty = StatsService(object(), k=K).compute([], dt.date(2026, 12, 1))  # type: ignore[arg-type]
+    assert empty.by_month == {"2026-11": None}
 
 
 def _case(case_id: str, received: dt.date) -> CaseRecord:

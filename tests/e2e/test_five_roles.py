@@ -96,10 +96,14 @@ async def test_five_roles_do_their_whole_job(stack: Stack) -> None:
     assert "仅内部" not in history
     assert "纪检已立项" not in history
 
-    # Overseer: statistics (one case is a small group: nothing is published), no case content.
+    # Overseer: statistics of complete months (this month's case is not in them yet, and one
+    # case would be a small group anyway: nothing is published), no case content.
     overseer = await stack.officer("overseer1")
     stats = await overseer.get("/stats")
     assert stats["k"] == 5
+    as_of = dt.date.fromisoformat(stats["as_of"])
+    assert as_of.day == 1
+    assert as_of <= dt.datetime.now(dt.UTC).date()
     assert stats["total"] is None
     assert all(n is None for n in stats["by_category"].values())
     await _expect_status(overseer, f"/cases/{ref}", 403)

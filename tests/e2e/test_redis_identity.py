@@ -8,38 +8,17 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.devtools.fake_bot_api import FakeBotAPI
 from bot.devtools.scripted import RECEIPT_RE, ScriptedReporter, has_button, says
 from bot.runner import running
 from tests.cases.test_cleaning import NAME, jpeg_with_gps
+from tests.conftest import REDIS_URL
 from tests.e2e.conftest import TOKEN, initialise, stack_settings
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
 CONCERN = "REDIS-SCAN 食堂承包商每月给行政科长送购物卡"
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[tuple[Any, str]]:
-    """A client of a Redis that is really running, and a key prefix of this test's own."""
-    redis = pytest.importorskip("redis.asyncio")
-    client = redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except Exception:  # no Redis here: nothing to test against
-        await client.aclose()
-        pytest.skip("Redis is not running at 127.0.0.1:6379")
-    prefix = f"speakup-test-{secrets.token_hex(6)}"
-    yield client, prefix
-    keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 async def dump(client: Any) -> dict[bytes, bytes]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
-import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,10 @@ from bot.devtools.fake_bot_api import FakeBotAPI
 from bot.devtools.scripted import ScriptedReporter, has_button, says
 from bot.runner import running
 from tests.cases.test_cleaning import jpeg_with_gps
+from tests.conftest import REDIS_URL
 from tests.e2e.conftest import Stack, initialise, log_in, stack_settings
 
 LANGS = ["zh-hans", "en"]
-REDIS_URL = "redis://127.0.0.1:6379/14"
 STICKER = {
     "sticker": {
         "file_id": "CAAC",
@@ -32,24 +31,6 @@ STICKER = {
     }
 }
 CONTACT = {"contact": {"phone_number": "+8613800000000", "first_name": "Xiaoming"}}
-
-
-@pytest.fixture
-async def redis_prefix() -> AsyncIterator[str]:
-    """A key prefix of this test's own in a Redis that is really running; removed afterwards."""
-    redis = pytest.importorskip("redis.asyncio")
-    client = redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except Exception:  # no Redis here: nothing to test against
-        await client.aclose()
-        pytest.skip("Redis is not running at 127.0.0.1:6379")
-    prefix = f"speakup-test-{secrets.token_hex(6)}"
-    yield prefix
-    keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 async def test_a_draft_in_redis_resumes_after_the_bot_restarts(

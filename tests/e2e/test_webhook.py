@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import os
-import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -25,12 +24,12 @@ from bot.devtools.fake_webhook import SECRET_HEADER
 from bot.devtools.scripted import OfficerClient, ScriptedReporter, has_button, says
 from bot.runner import Running, running
 from bot.settings import Settings
+from tests.conftest import REDIS_URL
 from tests.e2e.conftest import TOKEN, capture_every_log, initialise, log_in, stack_settings
 from tests.e2e.test_walking_skeleton import dump_database
 
 SECRET = "e2e_webhook-Secret-" + "7" * 24
 HOOK = "/telegram/updates"
-REDIS_URL = "redis://127.0.0.1:6379/14"
 CONCERN = "车间主任把加班费扣下了一半，说是“管理费”。"
 
 
@@ -98,24 +97,6 @@ def _capture_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """Every log record of every logger down to DEBUG, for the identity scan."""
     with capture_every_log(caplog):
         yield
-
-
-@pytest.fixture
-async def redis_prefix() -> AsyncIterator[str]:
-    """A key prefix of this test's own in a Redis that is really running; removed afterwards."""
-    redis = pytest.importorskip("redis.asyncio")
-    client = redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except Exception:  # no Redis here: nothing to test against
-        await client.aclose()
-        pytest.skip("Redis is not running at 127.0.0.1:6379")
-    prefix = f"speakup-test-{secrets.token_hex(6)}"
-    yield prefix
-    keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 def assert_no_identity_in_logs(
