@@ -273,6 +273,7 @@ async def _run_demo(
                 return 1
             _section("Done: the loop is complete")
             if once:
+                print("Without --once the admin API stays up: log in there as any demo officer.")
                 return 0
             _print_credentials(app, credentials)
             await stop.wait()
