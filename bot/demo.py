@@ -214,22 +214,13 @@ async def run_demo(*, once: bool, port: int, data_dir: str | None) -> int:
     stop = asyncio.Event()
     with stop_on_signals(stop):
         if data_dir is not None:
-            demo = _run_demo(once=once, port=port, directory=Path(data_dir), kept=True, stop=stop)
-            return _stopped(await until_stopped(demo, stop))
+            return await _run_demo(once, port, Path(data_dir), kept=True, stop=stop)
         with tempfile.TemporaryDirectory(prefix="speakup-demo-") as scratch:
-            demo = _run_demo(once=once, port=port, directory=Path(scratch), kept=False, stop=stop)
-            return _stopped(await until_stopped(demo, stop))
-
-
-def _stopped(code: int | None) -> int:
-    if code is not None:
-        return code
-    print("\nStopped before the loop was complete.")
-    return 130
+            return await _run_demo(once, port, Path(scratch), kept=False, stop=stop)
 
 
 async def _run_demo(
-    *, once: bool, port: int, directory: Path, kept: bool, stop: asyncio.Event
+    once: bool, port: int, directory: Path, *, kept: bool, stop: asyncio.Event
 ) -> int:
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start
     if (directory / "speakup.db").exists():
@@ -255,21 +246,16 @@ async def _run_demo(
         )
         onboarding = await _initialise(settings)
         async with running(settings, with_bot=True, with_api=True) as app:
-            try:
-                print(
-                    "[1/5] Officers log in with the initial password their administrator set, "
-                    "enrol an\n      authenticator and choose their own password; a new key is "
-                    "made under it. The first\n      member of each queue gets its key from the "
-                    "recovery words and the fingerprint\n      the officer reads out from "
-                    "GET /api/v1/auth/me …"
-                )
-                credentials = await _onboard(app, settings, onboarding)
-                await _scenario(app, fake, credentials)
-            except Exception as exc:
-                print(f"\nDEMO FAILED: {type(exc).__name__}: {exc}")
-                return 1
+            # Only the scenario is cut short by a signal; stopping what runs is `running`'s
+            # clean-up, which must not be interrupted in turn.
+            credentials = await until_stopped(_play(app, fake, settings, onboarding), stop)
+            if credentials is None:
+                print("\nStopped before the loop was complete.")
+                return 130
             if fake.rejections:
                 print(f"\nDEMO FAILED: Telegram would have refused {len(fake.rejections)} calls")
+                return 1
+            if not credentials:
                 return 1
             _section("Done: the loop is complete")
             if once:
@@ -279,6 +265,25 @@ async def _run_demo(
             await stop.wait()
             print("\nStopping …")
     return 0
+
+
+async def _play(
+    app: Running, fake: FakeBotAPI, settings: Settings, onboarding: Onboarding
+) -> Credentials:
+    """Onboarding and the scenario; the officers' credentials, or none if the demo failed."""
+    try:
+        print(
+            "[1/5] Officers log in with the initial password their administrator set, enrol an"
+            "\n      authenticator and choose their own password; a new key is made under it. "
+            "The first\n      member of each queue gets its key from the recovery words and "
+            "the fingerprint\n      the officer reads out from GET /api/v1/auth/me …"
+        )
+        credentials = await _onboard(app, settings, onboarding)
+        await _scenario(app, fake, credentials)
+    except Exception as exc:
+        print(f"\nDEMO FAILED: {type(exc).__name__}: {exc}")
+        return {}
+    return credentials
 
 
 def _print_credentials(app: Running, credentials: Credentials) -> None:

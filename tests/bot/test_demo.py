@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -91,68 +92,103 @@ def _free_port() -> int:
     return port
 
 
-def _start_demo(tmp_path: Path, port: int, *, ignore_sigint: bool) -> subprocess.Popen[str]:
-    def deaf_to_ctrl_c() -> None:  # as `speakup demo &` from a script starts it
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+class Demo:
+    """`speakup demo` (staying up) as a separate process, its output read as it comes."""
 
-    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "bot.cli", "demo", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        # The temporary directory, with the demo database, is made here: we can see it go.
-        env=process_env(TMPDIR=str(tmp_path)),
-        cwd=tmp_path,
-        preexec_fn=deaf_to_ctrl_c if ignore_sigint else None,
-    )
+    def __init__(self, tmp_path: Path, *, ignore_sigint: bool) -> None:
+        def deaf_to_ctrl_c() -> None:  # as `speakup demo &` from a script starts it
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
+        self.port = _free_port()
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "bot.cli", "demo", "--port", str(self.port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            # The temporary directory, with the demo database, is made here: we see it go.
+            env=process_env(TMPDIR=str(tmp_path), PYTHONUNBUFFERED="1"),
+            cwd=tmp_path,
+            preexec_fn=deaf_to_ctrl_c if ignore_sigint else None,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
-def _wait_for_api(process: subprocess.Popen[str], port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the demo ended before its API answered"
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, what: str, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while what not in self.output:
+            assert self.process.poll() is None, self.output
+            assert time.monotonic() < deadline, f"no {what!r} in:\n{self.output}"
+            time.sleep(0.2)
+
+    def api_answers(self) -> bool:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return
+            url = f"http://127.0.0.1:{self.port}/healthz"
+            return httpx.get(url, timeout=2).status_code == 200
         except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("the demo's admin API never answered")
+            return False
+
+    def wait_for_api(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.api_answers():
+            assert self.process.poll() is None, self.output
+            assert time.monotonic() < deadline, "the demo's admin API never answered"
+            time.sleep(0.2)
+
+    def stop(self, number: int) -> int:
+        self.process.send_signal(number)
+        code = self.process.wait(timeout=30)
+        self._reader.join(timeout=10)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+        return code
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
-def test_sigterm_stops_the_demo_cleanly(tmp_path: Path) -> None:
+def test_sigterm_mid_scenario_stops_the_demo_cleanly(tmp_path: Path) -> None:
     """SIGTERM (what `kill`, systemd and CI send) used to kill the demo at once and leave
     /tmp/speakup-demo-* with its database behind. Now it stops like Ctrl-C: temp dir gone."""
-    port = _free_port()
-    with _start_demo(tmp_path, port, ignore_sigint=False) as demo:
-        try:
-            _wait_for_api(demo, port)
-            assert list(tmp_path.glob("speakup-demo-*"))  # the database is there while it runs
-            demo.send_signal(signal.SIGTERM)
-            _, err = demo.communicate(timeout=30)
-        finally:
-            if demo.poll() is None:
-                demo.kill()
-    assert demo.returncode in (0, 130), err
-    assert "Traceback" not in err
+    demo = Demo(tmp_path, ignore_sigint=False)
+    try:
+        demo.wait_for_api()  # the scenario is playing now
+        assert list(tmp_path.glob("speakup-demo-*"))  # the database is there while it runs
+        assert demo.stop(signal.SIGTERM) == 130
+    finally:
+        demo.kill()
+    assert "Stopped before the loop was complete." in demo.output
+    assert "Traceback" not in demo.output
     assert not list(tmp_path.glob("speakup-demo-*"))
 
 
-def test_a_demo_deaf_to_ctrl_c_still_stops_on_sigterm(tmp_path: Path) -> None:
-    """Started with SIGINT ignored, the demo stays deaf to it (the API keeps answering: it used
-    to stop while the demo waited forever), and SIGTERM still stops it cleanly."""
-    port = _free_port()
-    with _start_demo(tmp_path, port, ignore_sigint=True) as demo:
-        try:
-            _wait_for_api(demo, port)
-            demo.send_signal(signal.SIGINT)
-            time.sleep(1)
-            assert demo.poll() is None
-            assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
-            demo.send_signal(signal.SIGTERM)
-            _, err = demo.communicate(timeout=30)
-        finally:
-            if demo.poll() is None:
-                demo.kill()
-    assert demo.returncode in (0, 130), err
+def test_a_serving_demo_deaf_to_ctrl_c_stops_on_sigterm(tmp_path: Path) -> None:
+    """Started with SIGINT ignored, the serving demo stays deaf to it (its API used to stop
+    while the demo waited forever), and SIGTERM stops it cleanly: exit 0, temp dir gone."""
+    demo = Demo(tmp_path, ignore_sigint=True)
+    try:
+        demo.wait_for("Press Ctrl-C to stop")
+        demo.process.send_signal(signal.SIGINT)
+        time.sleep(1)
+        assert demo.process.poll() is None
+        assert demo.api_answers()
+        assert demo.stop(signal.SIGTERM) == 0
+    finally:
+        demo.kill()
+    assert "Stopping …" in demo.output
+    assert "Traceback" not in demo.output
+    assert "ERROR" not in demo.output
     assert not list(tmp_path.glob("speakup-demo-*"))
