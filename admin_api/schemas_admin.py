@@ -7,6 +7,7 @@ import datetime as dt
 from pydantic import BaseModel, Field
 
 from admin_api.schemas import OfficerOut
+from cases.account_rules import MAX_PASSWORD, MIN_PASSWORD, USERNAME_PATTERN
 from cases.roles import Role
 
 
@@ -65,9 +66,16 @@ class OfficerAccountOut(BaseModel):
 
 
 class OfficerCreateIn(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
+    username: str = Field(
+        pattern=USERNAME_PATTERN,
+        description="1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit, e.g. li.triage",
+    )
     role: Role
-    password: str = Field(min_length=12, max_length=1024)
+    password: str = Field(
+        min_length=MIN_PASSWORD,
+        max_length=MAX_PASSWORD,
+        description="the initial password: the officer replaces it at the first login",
+    )
 
 
 class OfficerPatchIn(BaseModel):

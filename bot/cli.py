@@ -6,16 +6,23 @@ import argparse
 import asyncio
 import base64
 import getpass
+import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
 
-from bot.container import Storage, retention_service, setup_service
+from bot.container import Storage, open_storage, retention_service, setup_service
 from bot.logs import configure_logging
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings, load_settings
+from cases.account_rules import check_password, check_username
+from cases.categories import Queue
 from cases.errors import SpeakUpError
 from cases.roles import Role
-from storage.db import migrate
+from cases.setup import SetupService
+
+Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+SERVERS = ("run", "bot", "api")
 
 
 def _read_secret(prompt: str, from_stdin: bool) -> str:
@@ -27,44 +34,90 @@ def _read_secret(prompt: str, from_stdin: bool) -> str:
     return first
 
 
-async def _with_storage(settings: Settings, work: Callable[[Storage], Awaitable[int]]) -> int:
-    storage = Storage(settings)
+def _read_recovery_words() -> str:
+    """The recovery words, never echoed on a terminal (they open every queue key)."""
+    if sys.stdin.isatty():
+        return getpass.getpass("Recovery words (not shown as you type), then Enter: ")
+    return sys.stdin.readline()
+
+
+async def _with_storage(
+    settings: Settings, work: Callable[[Storage], Awaitable[int]], *, initialising: bool = False
+) -> int:
+    storage = await open_storage(settings, initialising=initialising)
     try:
-        await migrate(storage.engine)
         return await work(storage)
     finally:
         await storage.close()
 
 
 async def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
+    # Everything the operator typed is checked before any key exists: a refused password must
+    # not leave a site with recovery words printed and no administrator.
+    password = None
+    if args.admin_username is not None:
+        check_username(args.admin_username)
+        password = check_password(_read_secret("Administrator password: ", args.password_stdin))
+
     async def work(storage: Storage) -> int:
         setup = setup_service(storage, settings)
         if await setup.is_initialized():
-            print("Already initialised; the database is migrated to the latest schema.")
-            return 0
-        password = None
-        if args.admin_username:
-            password = _read_secret("Administrator password: ", args.password_stdin)
+            return await _reinit(setup, args.admin_username, password)
         initialized = await setup.initialize()
         print("Site initialised. RECOVERY WORDS — write them down now, they are shown once")
         print("and never stored. They re-grant queue keys when no officer is left to do it:\n")
         print("    " + initialized.recovery_words + "\n")
         print("Add this to every process's settings (not secret, but keep it out of the database):")
         print(f"    SPEAKUP_QUEUE_KEY_PIN={initialized.queue_key_pin}\n")
-        if args.admin_username and password is not None:
+        if args.admin_username is not None and password is not None:
             await setup.add_officer(args.admin_username, Role.ADMINISTRATOR, password)
-            print(
-                f"Administrator {args.admin_username!r} created. At the first login "
-                "(POST /api/v1/auth/login) they enrol an authenticator and choose a new password."
-            )
+            _admin_created(args.admin_username)
+        else:
+            print(NO_ADMIN)
         return 0
 
-    return await _with_storage(settings, work)
+    return await _with_storage(settings, work, initialising=True)
+
+
+NO_ADMIN = (
+    "No administrator account yet: `speakup init --admin-username NAME` creates the first "
+    "(it asks\nfor the initial password; --password-stdin reads it from standard input)."
+)
+
+
+def _admin_created(username: str) -> None:
+    print(
+        f"Administrator {username!r} created. At the first login "
+        "(POST /api/v1/auth/login) they enrol an authenticator and choose a new password."
+    )
+
+
+async def _reinit(setup: SetupService, username: str | None, password: str | None) -> int:
+    """A second `speakup init`: no new keys; the first administrator if there is none yet."""
+    print("Already initialised; the database is migrated to the latest schema.")
+    has_admin = await setup.has_administrator()
+    if username is None or password is None:
+        if not has_admin:
+            print(NO_ADMIN)
+        return 0
+    if has_admin:
+        print(
+            f"An administrator exists already, so {username!r} was not created. Administrators "
+            "add accounts\n(POST /api/v1/officers), or: speakup officer add --username "
+            f"{username} --role administrator",
+            file=sys.stderr,
+        )
+        return 1
+    await setup.add_officer(username, Role.ADMINISTRATOR, password)
+    _admin_created(username)
+    return 0
 
 
 async def cmd_officer_add(settings: Settings, args: argparse.Namespace) -> int:
+    check_username(args.username)  # before asking for a password that would be thrown away
+
     async def work(storage: Storage) -> int:
-        password = _read_secret("Password: ", args.password_stdin)
+        password = _read_secret("Initial password: ", args.password_stdin)
         await setup_service(storage, settings).add_officer(args.username, args.role, password)
         print(
             f"Officer {args.username!r} ({args.role}) created, not yet activated. Give them the "
@@ -80,9 +133,7 @@ async def cmd_officer_add(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_officer_grant(settings: Settings, args: argparse.Namespace) -> int:
     async def work(storage: Storage) -> int:
-        if sys.stdin.isatty():
-            print("Recovery words, then Enter:", file=sys.stderr)
-        words = sys.stdin.readline()
+        words = _read_recovery_words()
         await setup_service(storage, settings).grant_with_recovery(
             args.queue, args.username, words, args.fingerprint
         )
@@ -112,15 +163,6 @@ async def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     with_bot = args.command in ("run", "bot")
     with_api = args.command in ("run", "api")
-    if with_bot and not settings.bot_token.get_secret_value():
-        raise SystemExit("SPEAKUP_BOT_TOKEN is not set (get one from @BotFather).")
-    if with_bot:
-        settings.notify_key_bytes()  # fail at start, not at the first notification
-    if not settings.queue_key_pin and settings.environment == "production":
-        raise SystemExit(
-            "SPEAKUP_QUEUE_KEY_PIN is not set. `speakup init` printed it; "
-            "`speakup pin` prints it from the database as it is now."
-        )
     await serve_forever(settings, with_bot=with_bot, with_api=with_api)
     return 0
 
@@ -129,15 +171,15 @@ async def cmd_pin(settings: Settings, args: argparse.Namespace) -> int:
     async def work(storage: Storage) -> int:
         pin = await setup_service(storage, settings).queue_key_pin()
         print(f"SPEAKUP_QUEUE_KEY_PIN={pin}")
+        print(
+            "This is the pin of the queue keys the database holds NOW. Use it only for a "
+            "database you trust;\nthe pin to rely on is the one `speakup init` printed, kept "
+            "apart from the database.",
+            file=sys.stderr,
+        )
         return 0
 
     return await _with_storage(settings, work)
-
-
-async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
-
-    return await run_demo(once=args.once, port=args.port, data_dir=args.data_dir)
 
 
 async def cmd_retention(settings: Settings, args: argparse.Namespace) -> int:
@@ -154,27 +196,75 @@ async def cmd_retention(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_storage(settings, work)
 
 
+async def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return await run_demo(once=args.once, port=args.port, data_dir=args.data_dir)
+
+
 def cmd_keygen() -> int:
     print(base64.b64encode(os.urandom(32)).decode())
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="speakup", description="SpeakUp anonymous reporting.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="speakup",
+        description="SpeakUp anonymous reporting. Settings come from SPEAKUP_* environment "
+        "variables or a .env file (see bot/settings.py).",
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-v", "--verbose", action="store_true", help="log progress (migrations, start-up)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    init = sub.add_parser("init", help="migrate, create keys and recovery words, first admin")
-    init.add_argument("--admin-username")
-    init.add_argument("--password-stdin", action="store_true")
+    def command(
+        parent: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str
+    ) -> argparse.ArgumentParser:
+        return parent.add_parser(name, help=text, description=text, parents=[common])
 
-    officer = sub.add_parser("officer", help="officer accounts")
-    officer_sub = officer.add_subparsers(dest="officer_command", required=True)
-    add = officer_sub.add_parser("add", help="create an officer")
-    add.add_argument("--username", required=True)
+    init = command(
+        sub,
+        "init",
+        "Create the database schema, the queue keys and the recovery words (shown once), and "
+        "optionally the first administrator. Run once; running it again creates no new keys.",
+    )
+    init.add_argument(
+        "--admin-username",
+        metavar="NAME",
+        help="also create this administrator account; asks for its initial password, which "
+        "the administrator replaces at the first login",
+    )
+    init.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the administrator's password from the first line of standard input "
+        "instead of asking for it",
+    )
+
+    officer = sub.add_parser("officer", help="officer accounts", description="Officer accounts.")
+    officer_sub = officer.add_subparsers(dest="officer_command", required=True, metavar="ACTION")
+    add = command(
+        officer_sub,
+        "add",
+        "Create an officer account (not activated: at the first login the officer chooses "
+        "their own password). Asks for the initial password.",
+    )
+    add.add_argument("--username", required=True, help="A-Z a-z 0-9 . _ -, e.g. li.triage")
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
-    add.add_argument("--password-stdin", action="store_true")
-    grant = officer_sub.add_parser("grant", help="grant a queue key using the recovery words")
-    grant.add_argument("--queue", required=True, choices=["triage", "union", "discipline"])
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the initial password from the first line of standard input",
+    )
+    grant = command(
+        officer_sub,
+        "grant",
+        "Grant a queue key with the recovery words (for the first member of a queue, or when "
+        "no member is left). Asks for the words; they are not shown as you type.",
+    )
+    grant.add_argument("--queue", required=True, choices=[q.value for q in Queue])
     grant.add_argument("--username", required=True)
     grant.add_argument(
         "--fingerprint",
@@ -184,22 +274,60 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     audit = sub.add_parser("audit", help="the tamper-evident audit log")
-    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    audit_sub.add_parser("verify", help="check the hash chain; non-zero exit names the break")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    command(audit_sub, "verify", "Check the hash chain; a non-zero exit names the break.")
 
-    sub.add_parser("run", help="bot, notifier and admin API in one process")
-    sub.add_parser("bot", help="bot and notifier only (holds the notify key)")
-    sub.add_parser("api", help="admin API only (never holds the notify key)")
-    sub.add_parser("keygen", help="print a new random SPEAKUP_NOTIFY_KEY")
-    sub.add_parser("pin", help="print SPEAKUP_QUEUE_KEY_PIN for the queue keys in the database")
-    retention = sub.add_parser("retention", help="purge closed cases past their retention")
+    command(sub, "run", "Serve the bot, the notifier and the admin API in one process.")
+    command(sub, "bot", "Serve the bot and the notifier only (holds the notify key).")
+    command(sub, "api", "Serve the admin API only (never holds the notify key).")
+    sub.add_parser(
+        "keygen",
+        help="print a new random key for SPEAKUP_NOTIFY_KEY or SPEAKUP_DRAFT_KEY",
+        description="Print 32 random bytes in base64: a value for SPEAKUP_NOTIFY_KEY or "
+        "SPEAKUP_DRAFT_KEY (one run per key).",
+    )
+    command(
+        sub,
+        "pin",
+        "Print SPEAKUP_QUEUE_KEY_PIN for the queue keys the database holds now. Trust it only "
+        "as far as you trust the database: the pin to keep is the one `speakup init` printed.",
+    )
+    retention = command(sub, "retention", "Purge closed cases past their retention period.")
     retention.add_argument("--dry-run", action="store_true", help="list, change nothing")
 
-    demo = sub.add_parser("demo", help="the whole loop offline, with a stand-in Telegram")
+    demo = command(sub, "demo", "The whole loop offline, with a stand-in for Telegram.")
     demo.add_argument("--once", action="store_true", help="exit after the scenario")
     demo.add_argument("--port", type=int, default=8000, help="admin API port (0: any free)")
     demo.add_argument("--data-dir", default=None, help="keep the demo database here")
     return parser
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    # Servers log their progress; one-shot commands and the demo (which prints its own story)
+    # say only what went wrong, unless asked.
+    default = "INFO" if args.command in SERVERS or args.verbose else "WARNING"
+    configure_logging(os.environ.get("SPEAKUP_LOG_LEVEL", default))
+    if not args.verbose:
+        # "Context impl SQLiteImpl." and friends on every command: only with --verbose.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+COMMANDS: dict[str, Command] = {
+    "init": cmd_init,
+    "pin": cmd_pin,
+    "run": cmd_serve,
+    "bot": cmd_serve,
+    "api": cmd_serve,
+    "retention": cmd_retention,
+}
+
+
+def _handler(args: argparse.Namespace) -> Command:
+    if args.command == "officer":
+        return cmd_officer_add if args.officer_command == "add" else cmd_officer_grant
+    if args.command == "audit":
+        return cmd_audit_verify
+    return COMMANDS[args.command]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -208,26 +336,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)
     if args.command == "keygen":
         return cmd_keygen()
-    # The demo prints its own story; routine INFO lines would drown it.
-    default_level = "WARNING" if args.command == "demo" else "INFO"
-    configure_logging(os.environ.get("SPEAKUP_LOG_LEVEL", default_level))
-    settings = Settings(environment="demo") if args.command == "demo" else Settings()
-    commands = {
-        "init": cmd_init,
-        "pin": cmd_pin,
-        "run": cmd_serve,
-        "bot": cmd_serve,
-        "api": cmd_serve,
-        "demo": cmd_demo,
-        "audit": cmd_audit_verify,
-        "retention": cmd_retention,
-    }
-    if args.command == "officer":
-        handler = cmd_officer_add if args.officer_command == "add" else cmd_officer_grant
-    else:
-        handler = commands[args.command]
+    _configure_logging(args)
     try:
-        return asyncio.run(handler(settings, args))
+        if args.command == "demo":  # the demo has settings of its own
+            return asyncio.run(cmd_demo(args))
+        return asyncio.run(_handler(args)(load_settings(), args))
+    except ConfigError as exc:
+        # The one place a configuration mistake is reported: one line naming the setting.
+        print(f"speakup: {exc}", file=sys.stderr)
+        return exc.exit_code
     except SpeakUpError as exc:
         print(f"error [{exc.code}]: {exc}", file=sys.stderr)
         return 2

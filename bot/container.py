@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.notifier import NotifierLimits
-from bot.settings import Settings
+from bot.settings import ConfigError, ServiceUnavailable, Settings
 from cases.accounts import AccountService
 from cases.alert_delivery import AlertDeliveryService
 from cases.alert_links import AlertLinkService, LinkLimits
@@ -30,7 +30,15 @@ from cases.stats import StatsService
 from cases.transfers import TransferService
 from cases.triage_rules import TriageEngine, load_rules
 from cases.workflow import WorkflowService
-from storage.db import make_engine, make_sessionmaker
+from storage.db import (
+    DatabaseUnavailable,
+    check_connection,
+    is_initialised,
+    make_engine,
+    make_sessionmaker,
+    migrate,
+    sqlite_file,
+)
 from storage.repos_notify import SqlNotifyUnitOfWork
 
 
@@ -38,9 +46,6 @@ class Storage:
     """One engine and the unit-of-work factory over it."""
 
     def __init__(self, settings: Settings) -> None:
-        if not settings.database_url:
-            # The embedded database holds officers' salts and verifiers: owner-only.
-            settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.engine: AsyncEngine = make_engine(settings.effective_database_url)
         self._sessionmaker = make_sessionmaker(self.engine)
         # Separate Argon2 queues: a burst of (anonymous) officer logins on the API must never
@@ -54,6 +59,44 @@ class Storage:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+class NotInitialised(ConfigError):
+    """The database was never set up by `speakup init`."""
+
+
+async def open_storage(settings: Settings, *, initialising: bool = False) -> Storage:
+    """The one way a process opens the database: connect, check it was initialised (unless
+    `initialising`, for `speakup init`), migrate. A wrong URL, a server that does not answer
+    or a database never initialised is a ConfigError naming the setting; nothing is created
+    anywhere then, so a typo in SPEAKUP_DATA_DIR cannot leave an empty database behind."""
+    url = settings.effective_database_url
+    where = "SPEAKUP_DATABASE_URL" if settings.database_url else "SPEAKUP_DATA_DIR"
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        if not initialising:
+            raise NotInitialised(
+                f"no SpeakUp database at {path} ({where}): run `speakup init` first, "
+                f"or set {where} to where it is"
+            )
+        if not settings.database_url:
+            # The embedded database holds officers' salts and verifiers: owner-only.
+            settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    storage = Storage(settings)
+    try:
+        try:
+            await check_connection(storage.engine)
+        except DatabaseUnavailable as exc:
+            raise ServiceUnavailable(f"{where}: {exc}") from exc
+        if not initialising and not await is_initialised(storage.engine):
+            raise NotInitialised(
+                f"the database ({where}) is not initialised: run `speakup init` first"
+            )
+        await migrate(storage.engine)
+    except BaseException:
+        await storage.close()
+        raise
+    return storage
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
+import logging
 import os
 import secrets
 import socket
@@ -19,18 +19,18 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
-from bot.container import Storage, setup_service
+from bot.container import open_storage, setup_service
+from bot.demo_database import case_rows, identity_leaks
+from bot.demo_transcript import NarratedReporter, Transcript
 from bot.devtools.fake_bot_api import FakeBotAPI
-from bot.devtools.scripted import OfficerClient, ScriptedReporter
+from bot.devtools.scripted import OfficerClient
 from bot.runner import Running, running
 from bot.settings import Settings
+from bot.startup import stop_on_signals, until_stopped
 from cases.roles import Role
-from storage.db import migrate
 
 # From the sample corpus (dev-002): unpaid wages at a property-management company.
 CONCERN = (
@@ -49,8 +49,26 @@ Credentials = dict[str, tuple[str, str]]
 OFFICERS = {
     "triage.demo": (Role.TRIAGE, "triage"),
     "union.demo": (Role.UNION, "union"),
+    "discipline.demo": (Role.DISCIPLINE, "discipline"),
+    "overseer.demo": (Role.OVERSEER, None),
     "admin.demo": (Role.ADMINISTRATOR, None),
 }
+
+
+class DemoSettings(Settings):
+    """The demo's settings are all given in code: neither the environment nor a .env file is
+    read, so an operator's SPEAKUP_* variables cannot leak into the demo (or redirect it)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
 
 
 def _free(port: int) -> bool:
@@ -76,8 +94,7 @@ class Onboarding:
 
 async def _initialise(settings: Settings) -> Onboarding:
     """Keys, recovery words and the demo officers' accounts (not activated yet)."""
-    storage = Storage(settings)
-    await migrate(storage.engine)
+    storage = await open_storage(settings, initialising=True)
     setup = setup_service(storage, settings)
     try:
         initialized = await setup.initialize()
@@ -107,9 +124,10 @@ async def _onboard(app: Running, settings: Settings, onboarding: Onboarding) -> 
             await setup.grant_with_recovery(
                 queue, username, onboarding.recovery_words, officer.fingerprint
             )
-            print(f"      {username:<12} key {officer.fingerprint} → {queue} queue granted")
+            print(f"      {username:<15} key {officer.fingerprint} → {queue} queue granted")
         else:
-            print(f"      {username:<12} activated (an administrator holds no queue key)")
+            role = OFFICERS[username][0]
+            print(f"      {username:<15} activated (an {role} holds no queue key)")
         credentials[username] = (own, officer.totp_secret)
         await officer.close()
     return credentials
@@ -124,61 +142,6 @@ async def _log_in(api_url: str, username: str, credentials: Credentials) -> Offi
     return officer
 
 
-async def _case_rows(engine: AsyncEngine, reference: str) -> list[str]:
-    """What the database holds for one case, bytes shown as sizes and a hex prefix."""
-
-    def show(value: Any) -> str:
-        if isinstance(value, bytes | memoryview):
-            raw = bytes(value)
-            return f"<{len(raw)} bytes {raw[:12].hex()}…>"
-        return str(value)
-
-    out: list[str] = []
-    async with engine.connect() as conn:
-        case = (
-            (await conn.execute(text("SELECT * FROM cases WHERE reference = :r"), {"r": reference}))
-            .mappings()
-            .one()
-        )
-        out.append("cases: " + ", ".join(f"{k}={show(v)}" for k, v in case.items()))
-        for table in ("case_keys", "case_items", "case_events", "notify_links", "outbox"):
-            rows = await conn.execute(
-                text(f"SELECT * FROM {table} WHERE case_id = :c"),  # noqa: S608 - fixed names
-                {"c": case["id"]},
-            )
-            for row in rows.mappings():
-                out.append(f"{table}: " + ", ".join(f"{k}={show(v)}" for k, v in row.items()))
-    return out
-
-
-async def _identity_leaks(engine: AsyncEngine) -> list[str]:
-    """Which of the reporter's identifiers appear anywhere in the database (should be none)."""
-    needles = [str(REPORTER_ID), REPORTER_FIRST, REPORTER_LAST, REPORTER_USERNAME]
-    found: set[str] = set()
-    async with engine.connect() as conn:
-        tables = [
-            "site",
-            "queues",
-            "officers",
-            "queue_grants",
-            "cases",
-            "case_keys",
-            "case_items",
-            "case_events",
-            "outbox",
-            "notify_links",
-            "audit_log",
-        ]
-        for table in tables:
-            for row in await conn.execute(text(f"SELECT * FROM {table}")):  # noqa: S608
-                blob = " ".join(
-                    bytes(v).decode("latin-1") if isinstance(v, bytes | memoryview) else str(v)
-                    for v in row
-                )
-                found.update(n for n in needles if n in blob)
-    return sorted(found)
-
-
 async def _scenario(app: Running, fake: FakeBotAPI, credentials: Credentials) -> None:
     """Play the loop with officers who activated their accounts."""
     assert app.api_url is not None  # noqa: S101 - the demo always starts the API
@@ -189,13 +152,15 @@ async def _scenario(app: Running, fake: FakeBotAPI, credentials: Credentials) ->
         username=REPORTER_USERNAME,
         language_code="zh-hans",
     )
-    reporter = ScriptedReporter(fake, user, "zh_CN")
+    chat = Transcript(fake, user.chat_id)
+    reporter = NarratedReporter(fake, user, "zh_CN", chat)
 
     print("[2/5] A reporter files a concern in the chat (category: 工资报酬) …")
     filed = await reporter.file_report("rights", "wages", [CONCERN])
     print(f"      case {filed.reference} committed; receipt shown once and then deleted")
 
     print("[3/5] The triage officer routes it to the union queue …")
+    chat.note(f"in the admin API, the triage officer routes case {filed.reference} to the union")
     triage = await _log_in(app.api_url, "triage.demo", credentials)
     mark = reporter.mark()
     await triage.triage(
@@ -207,6 +172,7 @@ async def _scenario(app: Running, fake: FakeBotAPI, credentials: Credentials) ->
     await reporter.expect(lambda e: "已受理" in e.text, mark)
 
     print("[4/5] A union officer sets it in progress with a note …")
+    chat.note("a union officer takes the case on and writes a note for the reporter")
     union = await _log_in(app.api_url, "union.demo", credentials)
     mark = reporter.mark()
     await union.set_status(
@@ -217,10 +183,11 @@ async def _scenario(app: Running, fake: FakeBotAPI, credentials: Credentials) ->
     await reporter.expect(lambda e: "办理中" in e.text, mark)
 
     print("[5/5] The reporter checks the status with the receipt …")
+    chat.note("later, the reporter checks the status with the receipt")
     await reporter.check_status(filed.receipt)
 
-    _section("Chat transcript (what the reporter's phone showed)")
-    print(fake.transcript(reporter.chat_id))
+    _section("Chat transcript (what the reporter's phone showed, and each tap)")
+    print(chat.text())
 
     _section(f"Union officer's decrypted view: GET /api/v1/cases/{filed.reference}")
     print(json.dumps(await union.case(filed.reference), ensure_ascii=False, indent=2))
@@ -228,36 +195,45 @@ async def _scenario(app: Running, fake: FakeBotAPI, credentials: Credentials) ->
     await union.close()
 
     _section("What the database holds for this case (ciphertext only)")
-    for line in await _case_rows(app.storage.engine, filed.reference):
+    for line in await case_rows(app.storage.engine, filed.reference):
         print(line)
-    leaks = await _identity_leaks(app.storage.engine)
+    leaks = await identity_leaks(
+        app.storage.engine, [str(REPORTER_ID), REPORTER_FIRST, REPORTER_LAST, REPORTER_USERNAME]
+    )
     if leaks:
         raise RuntimeError(f"reporter identifiers found in the database: {leaks}")
     print("\nIdentity check: the reporter's user id, names and username appear in no table. ✓")
 
 
 async def run_demo(*, once: bool, port: int, data_dir: str | None) -> int:
-    """Play the scenario; then keep the admin API up until Ctrl-C unless `once`.
+    """Play the scenario; then keep the admin API up until Ctrl-C or SIGTERM unless `once`.
 
-    Without `data_dir` the database lives in a temporary directory removed at exit.
+    Without `data_dir` the database lives in a temporary directory, removed however the demo
+    ends: at the end of the scenario, on Ctrl-C, on SIGTERM, or on a failure.
     """
-    if data_dir is not None:
-        return await _run_demo(once=once, port=port, directory=Path(data_dir), kept=True)
-    with tempfile.TemporaryDirectory(prefix="speakup-demo-") as scratch:
-        return await _run_demo(once=once, port=port, directory=Path(scratch), kept=False)
+    stop = asyncio.Event()
+    with stop_on_signals(stop):
+        if data_dir is not None:
+            return await _run_demo(once, port, Path(data_dir), kept=True, stop=stop)
+        with tempfile.TemporaryDirectory(prefix="speakup-demo-") as scratch:
+            return await _run_demo(once, port, Path(scratch), kept=False, stop=stop)
 
 
-async def _run_demo(*, once: bool, port: int, directory: Path, kept: bool) -> int:
+async def _run_demo(
+    once: bool, port: int, directory: Path, *, kept: bool, stop: asyncio.Event
+) -> int:
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start
     if (directory / "speakup.db").exists():
         raise SystemExit(f"{directory} already holds a demo database; choose an empty directory")
     if port and not _free(port):
         print(f"Port {port} is busy; the admin API will use a free port instead.")
         port = 0
+    # The demo's deadlines are illustrative; a missing holiday file is an operator's concern.
+    logging.getLogger("cases.working_days").setLevel(logging.ERROR)
     _section("SpeakUp demo — offline: a local stand-in answers for Telegram")
     print(f"Data directory: {directory}" + ("" if kept else " (removed when the demo ends)"))
     async with FakeBotAPI(DEMO_TOKEN) as fake:
-        settings = Settings(
+        settings = DemoSettings(
             environment="demo",
             data_dir=directory,
             database_url="",
@@ -270,34 +246,54 @@ async def _run_demo(*, once: bool, port: int, directory: Path, kept: bool) -> in
         )
         onboarding = await _initialise(settings)
         async with running(settings, with_bot=True, with_api=True) as app:
-            try:
-                print(
-                    "[1/5] Officers log in with the initial password their administrator set, "
-                    "enrol an\n      authenticator and choose their own password; a new key is "
-                    "made under it. The first\n      member of each queue gets its key from the "
-                    "recovery words and the fingerprint\n      the officer reads out from "
-                    "GET /api/v1/auth/me …"
-                )
-                credentials = await _onboard(app, settings, onboarding)
-                await _scenario(app, fake, credentials)
-            except Exception as exc:
-                print(f"\nDEMO FAILED: {type(exc).__name__}: {exc}")
-                return 1
+            # Only the scenario is cut short by a signal; stopping what runs is `running`'s
+            # clean-up, which must not be interrupted in turn.
+            credentials = await until_stopped(_play(app, fake, settings, onboarding), stop)
+            if credentials is None:
+                print("\nStopped before the loop was complete.")
+                return 130
             if fake.rejections:
                 print(f"\nDEMO FAILED: Telegram would have refused {len(fake.rejections)} calls")
                 return 1
+            if not credentials:
+                return 1
             _section("Done: the loop is complete")
             if once:
+                print("Without --once the admin API stays up: log in there as any demo officer.")
                 return 0
-            print(f"Admin API: {app.api_url}/docs  (Authorize with a token from /auth/login)")
-            print(f"  {'officer':<12} {'password':<22} TOTP secret (any authenticator app)")
-            for username, (password, secret) in credentials.items():
-                print(f"  {username:<12} {password:<22} {secret}")
-            print(
-                "  Current code: .venv/bin/python -c "
-                '"import pyotp, sys; print(pyotp.TOTP(sys.argv[1]).now())" SECRET'
-            )
-            print("Press Ctrl-C to stop.")
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.Event().wait()
+            _print_credentials(app, credentials)
+            await stop.wait()
+            print("\nStopping …")
     return 0
+
+
+async def _play(
+    app: Running, fake: FakeBotAPI, settings: Settings, onboarding: Onboarding
+) -> Credentials:
+    """Onboarding and the scenario; the officers' credentials, or none if the demo failed."""
+    try:
+        print(
+            "[1/5] Officers log in with the initial password their administrator set, enrol an"
+            "\n      authenticator and choose their own password; a new key is made under it. "
+            "The first\n      member of each queue gets its key from the recovery words and "
+            "the fingerprint\n      the officer reads out from GET /api/v1/auth/me …"
+        )
+        credentials = await _onboard(app, settings, onboarding)
+        await _scenario(app, fake, credentials)
+    except Exception as exc:
+        print(f"\nDEMO FAILED: {type(exc).__name__}: {exc}")
+        return {}
+    return credentials
+
+
+def _print_credentials(app: Running, credentials: Credentials) -> None:
+    print(f"Admin API: {app.api_url}/docs  (Authorize with a token from /auth/login)")
+    print(f"  {'officer':<16} {'role':<14} {'password':<22} TOTP secret (any authenticator app)")
+    for username, (password, secret) in credentials.items():
+        role = OFFICERS[username][0]
+        print(f"  {username:<16} {role:<14} {password:<22} {secret}")
+    print(
+        "  Current code: .venv/bin/python -c "
+        '"import pyotp, sys; print(pyotp.TOTP(sys.argv[1]).now())" SECRET'
+    )
+    print("Press Ctrl-C to stop (the demo database is removed unless --data-dir was given).")

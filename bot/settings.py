@@ -9,18 +9,71 @@ import base64
 import datetime as dt
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cases.deadlines import DeadlinePolicy
 from cases.working_days import HolidayOverrides
 from storage.crypto.primitives import KdfCost
+from storage.db import normalise_url
 
 PLACEHOLDER = "change-me"
+
+
+class ConfigError(Exception):
+    """A setting is missing, malformed or refused; the message names it and says what to do."""
+
+    # sysexits.h EX_CONFIG: a supervisor can be told not to restart into the same mistake.
+    exit_code = 78
+
+
+class ServiceUnavailable(ConfigError):
+    """A service a setting points at (the database, Telegram) does not answer; may work later."""
+
+    exit_code = 69  # sysexits.h EX_UNAVAILABLE
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """`Settings` from the environment, or a ConfigError naming each wrong setting on one line.
+
+    Pydantic's own report spans lines and may echo the value (a secret, a password in a URL);
+    this says which setting and why, never what it holds."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            reason = str(error["msg"]).removeprefix("Value error, ")
+            if error["loc"]:
+                name = "SPEAKUP_" + str(error["loc"][0]).upper()
+                problems.append(f"{name}: {reason}" if name not in reason else reason)
+            else:  # a check across settings; its message names them
+                problems.append(reason)
+        raise ConfigError("; ".join(problems)) from None
+
+
+def _secret_key(name: str, raw: str, environment: str) -> bytes:
+    """A base64 key of 32 bytes from setting `name`, or a ConfigError saying how to make one."""
+    make = "generate one with `speakup keygen`"
+    if not raw:
+        raise ConfigError(f"SPEAKUP_{name} is not set: {make}")
+    if raw == PLACEHOLDER and environment == "production":
+        raise ConfigError(f'SPEAKUP_{name} is still the placeholder "{PLACEHOLDER}": {make}')
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise ConfigError(f"SPEAKUP_{name} must be 32 random bytes in base64: {make}")
+    return key
+
+
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _WEBHOOK_SECRET_MIN = 32
+_BOT_TOKEN = re.compile(r"[0-9]+:[^\s]+")  # what aiogram accepts: the bot id, a colon, the key
 
 
 class Settings(BaseSettings):
@@ -94,14 +147,30 @@ class Settings(BaseSettings):
     # does not cover yet, copied from the State Council's notice (format: cases/working_days.py).
     holidays_path: str = ""
 
-    @model_validator(mode="after")
-    def _no_placeholder_secrets(self) -> Settings:
-        if self.environment == "production":
-            for name in ("bot_token", "notify_key"):
-                value = getattr(self, name).get_secret_value()
-                if value == PLACEHOLDER:
-                    raise ValueError(f"SPEAKUP_{name.upper()} is still the placeholder")
-        return self
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database_url(cls, url: str) -> str:
+        # postgresql:// and sqlite:// get the async drivers installed with the product.
+        return normalise_url(url) if url else url
+
+    def check_bot_secrets(self) -> None:
+        """What the bot process needs, checked before it starts: the token, the notify key
+        and, when set, the draft key. Outside demo and test a placeholder is refused."""
+        token = self.bot_token.get_secret_value()
+        if not token:
+            raise ConfigError("SPEAKUP_BOT_TOKEN is not set: put the token @BotFather gave you")
+        if token == PLACEHOLDER and self.environment == "production":
+            raise ConfigError(
+                f'SPEAKUP_BOT_TOKEN is still the placeholder "{PLACEHOLDER}": '
+                "put the token @BotFather gave you"
+            )
+        if not _BOT_TOKEN.fullmatch(token):
+            raise ConfigError(
+                "SPEAKUP_BOT_TOKEN is not a bot token (digits, a colon, then the key): copy it "
+                "again from @BotFather"
+            )
+        self.notify_key_bytes()
+        self.draft_key_bytes()
 
     @property
     def effective_database_url(self) -> str:
@@ -147,18 +216,8 @@ class Settings(BaseSettings):
         return dt.timedelta(seconds=self.notifier_lease_seconds)
 
     def notify_key_bytes(self) -> bytes:
-        """The decoded notify key; a clear error if it is missing or malformed."""
-        raw = self.notify_key.get_secret_value()
-        try:
-            key = base64.b64decode(raw, validate=True)
-        except ValueError as exc:
-            raise ValueError("SPEAKUP_NOTIFY_KEY must be base64") from exc
-        if len(key) != 32:
-            raise ValueError(
-                "SPEAKUP_NOTIFY_KEY must be 32 random bytes in base64 "
-                "(generate one with `speakup keygen`)"
-            )
-        return key
+        """The decoded notify key; a ConfigError if it is missing, a placeholder or malformed."""
+        return _secret_key("NOTIFY_KEY", self.notify_key.get_secret_value(), self.environment)
 
     # ------------------------------------------------------------ webhook (DESIGN §8, §9)
     # With a public URL the bot process serves Telegram's webhook instead of polling; several
@@ -242,12 +301,7 @@ class Settings(BaseSettings):
     def draft_key_bytes(self) -> bytes | None:
         """The decoded draft key, or None when drafts use a per-process key."""
         raw = self.draft_key.get_secret_value()
-        if not raw:
-            return None
-        key = base64.b64decode(raw, validate=True)
-        if len(key) != 32:
-            raise ValueError("SPEAKUP_DRAFT_KEY must be 32 random bytes in base64")
-        return key
+        return _secret_key("DRAFT_KEY", raw, self.environment) if raw else None
 
     # ------------------------------------------------------------ overseer statistics
     # P10: statistics hide every cell under this many reports (and cells that would reveal it).

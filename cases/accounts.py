@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cases.account_rules import check_password
 from cases.errors import Conflict, InvalidInput, NotFound
 from cases.officers import OfficerSession
 from cases.ports import OfficerRecord, UnitOfWork, UnitOfWorkFactory
@@ -91,12 +92,16 @@ class AccountService:
 
     async def create(
         self, session: OfficerSession, username: str, role: str, password: str
-    ) -> None:
+    ) -> OfficerView:
+        """A new account, not activated, under the initial `password`; returns how it lists."""
         require(session.role, ADMIN)
         await self._setup.add_officer(username, role, password)
         async with self._uow() as uow:
             await self._audit(uow, session, "officer_created", f"{username} as {role}")
             await uow.commit()
+        return OfficerView(
+            username, role, disabled=False, totp_enrolled=False, queues=(), activated=False
+        )
 
     async def set_disabled(self, session: OfficerSession, username: str, disabled: bool) -> str:
         require(session.role, ADMIN)
@@ -129,8 +134,7 @@ class AccountService:
         """Back to not activated: a placeholder key under a new initial password, no
         authenticator, no grants. The officer activates again at their next login."""
         require(session.role, ADMIN)
-        if len(password) < 12:
-            raise InvalidInput("password must be at least 12 characters")
+        check_password(password)
         async with self._uow() as uow:
             officer = await self._officer(uow, username)
         wrapped = await self._kdf.run(keys.create_officer_key, officer.id, password, self._cost)

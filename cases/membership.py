@@ -98,9 +98,9 @@ class MembershipService:
         username: str,
         fingerprint: str,
         expires_at: dt.datetime | None = None,
-    ) -> str:
-        """Seal the queue key to `username`'s key, which must have `fingerprint`; returns their
-        officer id."""
+    ) -> MemberView:
+        """Seal the queue key to `username`'s key, which must have `fingerprint`; returns the
+        new membership as the member list shows it."""
         queue_private = self._member_key(session, queue)
         now = self._clock()
         if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
@@ -124,7 +124,7 @@ class MembershipService:
                 detail=f"{queue} to {username}{until} (key {fingerprint_of(officer)})",
             )
             await uow.commit()
-        return officer.id
+        return MemberView(username, now, expires_at)
 
     async def revoke(self, session: OfficerSession, queue: str, username: str) -> str:
         """Delete `username`'s grant; returns their officer id so live sessions drop the key."""

@@ -19,6 +19,7 @@ import logging
 import math
 from dataclasses import dataclass
 
+from cases.account_rules import check_password
 from cases.errors import (
     AuthenticationFailed,
     Conflict,
@@ -209,8 +210,7 @@ class AuthService:
         secret = session.pending_secret
         if not session.enrolment_pending or secret is None:
             raise Conflict("start with POST /auth/totp: enrol the authenticator first")
-        if len(new_password) < 12:
-            raise InvalidInput("password must be at least 12 characters")
+        check_password(new_password)
         step = officer_auth.matched_step(secret, code, self._totp_clock())
         if step is None:
             raise InvalidInput("that code does not match; check the authenticator's clock")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cases.account_rules import check_password
 from cases.errors import AuthenticationFailed, Conflict, DecryptionError, InvalidInput
 from cases.officer_session import OfficerSession
 from cases.ports import OfficerRecord, UnitOfWorkFactory
@@ -62,8 +63,7 @@ class PasswordChange:
             # Re-wrapping the placeholder would keep a key the administrator could open.
             raise Conflict("activate the account instead: POST /auth/totp, /auth/totp/confirm")
         self.throttle.check(session.officer_id, self._clock())
-        if len(new) < 12:
-            raise InvalidInput("password must be at least 12 characters")
+        check_password(new)
         if new == old:
             # Whoever knew the old password would be able to open the new key.
             raise InvalidInput("choose a new password, not the current one")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cases.account_rules import check_password, check_username
 from cases.categories import Queue
 from cases.errors import Conflict, InvalidInput, NotFound
 from cases.membership import fingerprint_of, require_grantee
@@ -69,6 +70,11 @@ class SetupService:
             await uow.commit()
         return Initialized(recovery_words=words, queue_key_pin=keys.queue_key_pin(publics))
 
+    async def has_administrator(self) -> bool:
+        """Whether an administrator account exists (`speakup init` makes the first one)."""
+        async with self._uow() as uow:
+            return any(o.role == Role.ADMINISTRATOR for o in await uow.accounts.all())
+
     async def queue_key_pin(self) -> str:
         """The pin of the queue keys the database holds now (trust on first use)."""
         async with self._uow() as uow:
@@ -84,13 +90,10 @@ class SetupService:
         never receives a grant. At first login the officer chooses their own password and gets
         a new keypair (`AuthService.activate`).
         """
-        username = username.strip()
-        if not username or len(username) > 64:
-            raise InvalidInput("username must be 1 to 64 characters")
+        check_username(username)
         if role not in set(Role):
             raise InvalidInput(f"role must be one of {', '.join(Role)}")
-        if len(password) < 12:
-            raise InvalidInput("password must be at least 12 characters")
+        check_password(password)
         officer_id = new_id()
         wrapped = await self._kdf.run(keys.create_officer_key, officer_id, password, self._cost)
         async with self._uow() as uow:
@@ -129,7 +132,7 @@ class SetupService:
                 raise NotFound("no such officer")
             if officer.role not in CASEWORK_ROLES:
                 # Administrators and overseers hold no queue key (P3, separation of duties).
-                raise InvalidInput(f"a {officer.role} may not hold a queue key")
+                raise InvalidInput(f"an officer with the role {officer.role} holds no queue key")
             if recovery.public != site.recovery_public_key:
                 raise InvalidInput("these are not this site's recovery words")
             require_grantee(officer, fingerprint)

@@ -7,7 +7,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,6 +18,65 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The async driver for each supported database, as installed with the product.
+_DRIVERS = {"postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+_DRIVERS |= {"sqlite": "sqlite+aiosqlite"}
+_EXAMPLES = "postgresql://user:password@host/database or sqlite:///path/to/speakup.db"
+
+
+class DatabaseUnavailable(Exception):
+    """The database did not answer or refused the connection. The message names the server
+    and the reason, never the password."""
+
+
+def normalise_url(url: str) -> str:
+    """`url` with the async driver SpeakUp uses (postgresql:// → postgresql+asyncpg://);
+    ValueError saying what is wrong, without repeating the URL (it may hold a password)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(f"not a database URL; expected {_EXAMPLES}") from None
+    scheme, _, driver = parsed.drivername.partition("+")
+    wanted = _DRIVERS.get(scheme)
+    if wanted is None:
+        raise ValueError(f"{scheme!r} is not supported; use PostgreSQL or SQLite: {_EXAMPLES}")
+    if driver and f"{scheme}+{driver}" != wanted:
+        raise ValueError(f"the driver {driver!r} cannot be used: write {wanted}:// or {scheme}://")
+    return parsed.set(drivername=wanted).render_as_string(hide_password=False)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL (None for other databases and in-memory SQLite)."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _describe(engine: AsyncEngine, exc: BaseException) -> str:
+    where = engine.url.render_as_string(hide_password=True)
+    reason = getattr(exc, "orig", None) or exc
+    detail = str(reason).strip().splitlines()[0] if str(reason).strip() else ""
+    return f"cannot use the database {where}: {type(reason).__name__}" + (
+        f": {detail}" if detail else ""
+    )
+
+
+async def check_connection(engine: AsyncEngine) -> None:
+    """Connect once, or DatabaseUnavailable saying why (unknown host, refused, password)."""
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except (OSError, SQLAlchemyError) as exc:  # socket errors are not always wrapped
+        raise DatabaseUnavailable(_describe(engine, exc)) from exc
+
+
+async def is_initialised(engine: AsyncEngine) -> bool:
+    """Whether `speakup init` completed here: the site row exists (not just the tables)."""
+    async with engine.connect() as conn:
+        if not await conn.run_sync(lambda sync: inspect(sync).has_table("site")):
+            return False
+        return (await conn.execute(text("SELECT 1 FROM site"))).first() is not None
 
 
 def make_engine(url: str) -> AsyncEngine:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import pyotp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.container import ApiServices
+from bot.container import ApiServices, open_storage, setup_service
+from bot.settings import Settings
 from cases.accounts import AccountService
 from cases.alert_links import AlertLinkService
 from cases.audit import AuditService
@@ -182,3 +183,13 @@ async def build_site(database_url: str, *, officers: bool = True) -> Site:
         for username, (role, queues) in OFFICERS.items():
             await site.add_officer(username, role, *queues)
     return site
+
+
+async def initialise_site(settings: Settings) -> None:
+    """`speakup init` for `settings`, without officers: the processes refuse a database that
+    was never initialised."""
+    storage = await open_storage(settings, initialising=True)
+    try:
+        await setup_service(storage, settings).initialize()
+    finally:
+        await storage.close()

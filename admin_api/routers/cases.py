@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import AfterValidator
 
 from admin_api.deps import OfficerDep, ServicesDep
 from admin_api.schemas import (
@@ -26,6 +27,8 @@ from admin_api.schemas_cases import (
     TextIn,
 )
 from cases.casework import CaseSummary, TriageDecision
+from cases.categories import CATEGORIES, Queue, Severity
+from cases.lifecycle import Status
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -37,6 +40,21 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _known_category(code: str | None) -> str | None:
+    if code is not None and code not in CATEGORIES:
+        raise ValueError("not a category code")
+    return code
+
+
+# An unknown value in any filter is 422 naming the field, never an empty list that reads as
+# "no such cases" (a typo in `status=in_progres` would otherwise hide every case).
+CategoryFilter = Annotated[
+    str | None,
+    Query(json_schema_extra={"enum": sorted(CATEGORIES)}),
+    AfterValidator(_known_category),
+]
+
+
 def _summary(case: CaseSummary) -> CaseSummaryOut:
     return CaseSummaryOut.model_validate({**asdict(case), "holders": list(case.holders)})
 
@@ -45,10 +63,10 @@ def _summary(case: CaseSummary) -> CaseSummaryOut:
 async def list_cases(
     session: OfficerDep,
     services: ServicesDep,
-    queue: Annotated[str | None, Query(max_length=16)] = None,
-    status: Annotated[str | None, Query(max_length=24)] = None,
-    category: Annotated[str | None, Query(max_length=32)] = None,
-    severity: Annotated[str | None, Query(max_length=8)] = None,
+    queue: Queue | None = None,
+    status: Status | None = None,
+    category: CategoryFilter = None,
+    severity: Severity | None = None,
     overdue: bool = False,
     received_from: dt.date | None = None,
     received_to: dt.date | None = None,

@@ -16,7 +16,9 @@ from admin_api.schemas_admin import (
     OfficerPatchIn,
     PasswordResetIn,
 )
+from cases.accounts import OfficerView
 from cases.categories import Queue
+from cases.membership import MemberView
 
 router = APIRouter(tags=["officers"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -24,26 +26,37 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _account(officer: OfficerView) -> OfficerAccountOut:
+    return OfficerAccountOut(
+        username=officer.username,
+        role=officer.role,
+        disabled=officer.disabled,
+        totp_enrolled=officer.totp_enrolled,
+        queues=list(officer.queues),
+        activated=officer.activated,
+    )
+
+
+def _member(member: MemberView) -> MemberOut:
+    return MemberOut(
+        username=member.username, granted_at=member.granted_at, expires_at=member.expires_at
+    )
+
+
 @router.get("/officers", responses=ERRORS)
 async def list_officers(session: OfficerDep, services: ServicesDep) -> list[OfficerAccountOut]:
-    return [
-        OfficerAccountOut(
-            username=o.username,
-            role=o.role,
-            disabled=o.disabled,
-            totp_enrolled=o.totp_enrolled,
-            queues=list(o.queues),
-            activated=o.activated,
-        )
-        for o in await services.accounts.list_officers(session)
-    ]
+    return [_account(o) for o in await services.accounts.list_officers(session)]
 
 
 @router.post("/officers", status_code=status.HTTP_201_CREATED, responses=ERRORS)
-async def create_officer(body: OfficerCreateIn, session: OfficerDep, services: ServicesDep) -> None:
+async def create_officer(
+    body: OfficerCreateIn, session: OfficerDep, services: ServicesDep
+) -> OfficerAccountOut:
     """A new account under an initial password. It is not activated until the officer logs in
     and chooses their own password; only then can a member grant it a queue."""
-    await services.accounts.create(session, body.username, body.role, body.password)
+    return _account(
+        await services.accounts.create(session, body.username, body.role, body.password)
+    )
 
 
 @router.patch("/officers/{username}", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
@@ -82,21 +95,21 @@ async def reset_password(
 
 @router.get("/queues/{queue}/members", responses=ERRORS)
 async def members(queue: Queue, session: OfficerDep, services: ServicesDep) -> list[MemberOut]:
-    rows = await services.membership.members(session, queue)
-    return [
-        MemberOut(username=m.username, granted_at=m.granted_at, expires_at=m.expires_at)
-        for m in rows
-    ]
+    return [_member(m) for m in await services.membership.members(session, queue)]
 
 
 @router.post("/queues/{queue}/members", status_code=status.HTTP_201_CREATED, responses=ERRORS)
-async def grant(queue: Queue, body: GrantIn, session: OfficerDep, services: ServicesDep) -> None:
+async def grant(
+    queue: Queue, body: GrantIn, session: OfficerDep, services: ServicesDep
+) -> MemberOut:
     """Seal this queue's key (from your session) to another officer, optionally until a time.
 
     The officer must have activated their account, and `fingerprint` must be their key's, as
     they read it to you: otherwise 409 `officer_not_activated` or `fingerprint_mismatch`."""
-    await services.membership.grant(
-        session, queue, body.username, body.fingerprint, body.expires_at
+    return _member(
+        await services.membership.grant(
+            session, queue, body.username, body.fingerprint, body.expires_at
+        )
     )
 
 

@@ -14,7 +14,7 @@ from admin_api.sessions import SessionStore
 from bot.runner import running
 from bot.settings import Settings
 from cases.officers import OfficerSession
-from tests.factories import PASSWORD, TEST_COST, build_site
+from tests.factories import PASSWORD, TEST_COST, build_site, initialise_site
 
 
 class Clock:
@@ -111,6 +111,7 @@ async def test_the_api_process_runs_the_sweeper(tmp_path: Path) -> None:
         kdf_lanes=TEST_COST.lanes,
         session_sweep_seconds=0.01,
     )
+    await initialise_site(settings)
     async with running(settings, with_bot=False, with_api=True) as handle:
         assert handle.app is not None
         sweeper = handle.app.state.session_sweeper

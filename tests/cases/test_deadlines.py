@@ -27,7 +27,7 @@ from cases.workflow import WorkflowService
 from cases.working_days import HolidayOverrides, warn_if_uncovered
 from handlers.i18n import CatalogI18n
 from storage.models_notify import AlertRow
-from tests.factories import build_site
+from tests.factories import build_site, initialise_site
 
 
 def test_five_working_days_skip_national_day_and_count_the_makeup_saturday() -> None:
@@ -161,6 +161,7 @@ async def test_the_admin_api_warns_at_start_up_when_next_year_is_not_covered(
         "database_url": f"sqlite+aiosqlite:///{tmp_path / 'start.db'}",
         "api_port": 0,
     }
+    await initialise_site(Settings.model_validate(fields))
     async with running(Settings.model_validate(fields), with_bot=False, with_api=True):
         pass
     warned = [r.getMessage() for r in caplog.records if "no holiday data" in r.getMessage()]
