@@ -37,6 +37,9 @@ class Stack:
     totp_secrets: dict[str, str] = field(default_factory=dict)
     totp_steps: dict[str, int] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
+    # Every officer client handed out, closed when the stack stops even if the test failed
+    # half-way: an open connection would otherwise be reported in whichever test runs next.
+    clients: list[OfficerClient] = field(default_factory=list)
 
     def reporter(
         self,
@@ -65,6 +68,7 @@ class Stack:
         the last one used (waiting for the next 30 s window only if one step ahead is used too).
         """
         client = OfficerClient(self.api_url)
+        self.clients.append(client)
         step = None
         if username in self.totp_secrets:
             now = int(time.time()) // 30
@@ -146,9 +150,13 @@ async def initialise(settings: Settings) -> dict[str, Activated]:
 async def log_in(api_url: str, username: str, activated: dict[str, Activated]) -> OfficerClient:
     """The first login, after `initialise`, of an officer it activated (the next TOTP step)."""
     officer = OfficerClient(api_url)
-    await officer.login(
-        username, PASSWORD, activated[username].secret, activated[username].step + 1
-    )
+    try:
+        await officer.login(
+            username, PASSWORD, activated[username].secret, activated[username].step + 1
+        )
+    except BaseException:
+        await officer.close()
+        raise
     return officer
 
 
@@ -170,7 +178,7 @@ async def running_stack(fake: FakeBotAPI, settings: Settings) -> AsyncIterator[S
     activated = await initialise(settings)
     async with running(settings, with_bot=True, with_api=True) as app:
         assert app.api_url is not None
-        yield Stack(
+        stack = Stack(
             fake,
             app,
             settings,
@@ -179,6 +187,11 @@ async def running_stack(fake: FakeBotAPI, settings: Settings) -> AsyncIterator[S
             totp_steps={u: a.step for u, a in activated.items()},
             fingerprints={u: a.fingerprint for u, a in activated.items()},
         )
+        try:
+            yield stack
+        finally:
+            for client in stack.clients:
+                await client.close()
 
 
 @contextlib.contextmanager

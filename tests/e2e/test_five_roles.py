@@ -145,8 +145,6 @@ async def test_five_roles_do_their_whole_job(stack: Stack) -> None:
     verified = await admin.get("/audit/verify")
     assert verified["ok"] is True
     assert verified["first_broken_id"] is None
-    for officer in (triage, union, discipline, overseer, admin):
-        await officer.close()
 
 
 async def test_an_officer_logs_in_again_without_replaying_a_code(stack: Stack) -> None:
@@ -155,6 +153,7 @@ async def test_an_officer_logs_in_again_without_replaying_a_code(stack: Stack) -
     for client in clients:
         assert await client.cases() == []
     replay = OfficerClient(stack.api_url)
+    stack.clients.append(replay)
     step = stack.totp_steps["union1"]
     response = await replay.http.post(
         "/api/v1/auth/login",
@@ -166,5 +165,3 @@ async def test_an_officer_logs_in_again_without_replaying_a_code(stack: Stack) -
     )
     assert response.status_code == 401
     assert response.json()["code"] == "authentication_failed"
-    for client in [*clients, replay]:
-        await client.close()
