@@ -40,6 +40,8 @@ class Stack:
     # Every officer client handed out, closed when the stack stops even if the test failed
     # half-way: an open connection would otherwise be reported in whichever test runs next.
     clients: list[OfficerClient] = field(default_factory=list)
+    # What the login service logged (an unexpected error is a plain 401 over HTTP).
+    login_log: list[str] = field(default_factory=list)
 
     def reporter(
         self,
@@ -70,15 +72,15 @@ class Stack:
         client = OfficerClient(self.api_url)
         self.clients.append(client)
         step = None
-        if username in self.totp_secrets:
-            now = int(time.time()) // 30
-            step = max(now, self.totp_steps.get(username, now - 1) + 1)
-            wait = (step - 1) * 30 - time.time()
-            if wait > 0:  # two steps ahead would be refused: wait for the next window
-                await asyncio.sleep(wait + 0.1)
-            await client.login(username, PASSWORD, self.totp_secrets[username], step)
-        else:
-            await client.login(username, INITIAL_PASSWORD, new_password=PASSWORD)
+        try:
+            if username in self.totp_secrets:
+                step = await next_totp_step(self.totp_steps.get(username))
+                await client.login(username, PASSWORD, self.totp_secrets[username], step)
+            else:
+                await client.login(username, INITIAL_PASSWORD, new_password=PASSWORD)
+        except AssertionError as exc:
+            # A refused login says only "wrong credentials"; the server's log says why.
+            raise AssertionError(f"{exc}; the API logged: {self.login_log}") from exc
         # The activation used the current step; later logins must go beyond it.
         self.totp_steps[username] = step if step is not None else int(time.time()) // 30
         if client.totp_secret:
@@ -86,6 +88,18 @@ class Stack:
         if client.fingerprint:
             self.fingerprints[username] = client.fingerprint
         return client
+
+
+async def next_totp_step(last: int | None) -> int:
+    """A TOTP step newer than `last` (each step is accepted once per officer) that the server
+    accepts now: it allows one step of drift, so when the next step is two ahead of the clock
+    this waits for the next 30 s window."""
+    now = int(time.time()) // 30
+    step = now if last is None else max(now, last + 1)
+    wait = (step - 1) * 30 - time.time()
+    if wait > 0:
+        await asyncio.sleep(wait + 0.1)
+    return step
 
 
 def stack_settings(
@@ -151,9 +165,8 @@ async def log_in(api_url: str, username: str, activated: dict[str, Activated]) -
     """The first login, after `initialise`, of an officer it activated (the next TOTP step)."""
     officer = OfficerClient(api_url)
     try:
-        await officer.login(
-            username, PASSWORD, activated[username].secret, activated[username].step + 1
-        )
+        step = await next_totp_step(activated[username].step)
+        await officer.login(username, PASSWORD, activated[username].secret, step)
     except BaseException:
         await officer.close()
         raise
@@ -187,11 +200,24 @@ async def running_stack(fake: FakeBotAPI, settings: Settings) -> AsyncIterator[S
             totp_steps={u: a.step for u, a in activated.items()},
             fingerprints={u: a.fingerprint for u, a in activated.items()},
         )
+        handler = _Collect(stack.login_log)
+        login_logger = logging.getLogger("cases.officers")
+        login_logger.addHandler(handler)
         try:
             yield stack
         finally:
+            login_logger.removeHandler(handler)
             for client in stack.clients:
                 await client.close()
+
+
+class _Collect(logging.Handler):
+    def __init__(self, into: list[str]) -> None:
+        super().__init__(logging.INFO)
+        self._into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._into.append(record.getMessage())
 
 
 @contextlib.contextmanager
