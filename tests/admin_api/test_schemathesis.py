@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from schemathesis.core.result import Ok
 from bot.runner import shutdown, start
 from bot.settings import Settings
 from tests.admin_api.fuzz_rows import Rows, file_reports, seed
-from tests.e2e.conftest import Activated, initialise
+from tests.e2e.conftest import Activated, initialise, totp_step_after
 from tests.factories import PASSWORD, TEST_COST
 
 T = TypeVar("T")
@@ -46,8 +47,10 @@ class LiveApi:
 
 def _login(url: str, username: str, activated: Activated) -> str:
     """Password and TOTP login of an officer who activated their account."""
+    step, wait = totp_step_after(activated.step)
+    time.sleep(wait)
     with httpx.Client(base_url=url, timeout=30) as http:
-        code = pyotp.TOTP(activated.secret).generate_otp(activated.step + 1)
+        code = pyotp.TOTP(activated.secret).generate_otp(step)
         body = {"username": username, "password": PASSWORD, "totp": code}
         token: str = http.post("/api/v1/auth/login", json=body).raise_for_status().json()["token"]
     return token
