@@ -22,6 +22,7 @@ from bot.runner import Running, running
 from bot.settings import Settings
 from cases.officers import AuthService
 from storage.db import migrate
+from tests.conftest import REDIS_URL
 from tests.factories import INITIAL_PASSWORD, OFFICERS, PASSWORD, TEST_COST
 
 TOKEN = "123456:TEST-token"
@@ -117,6 +118,13 @@ async def next_totp_step(last: int | None) -> int:
     step, wait = totp_step_after(last)
     await asyncio.sleep(wait)
     return step
+
+
+def redis_overrides(prefix: str) -> dict[str, object]:
+    """Settings for processes that keep drafts (sealed under a draft key of their own) and
+    update records in the test Redis, under `prefix`."""
+    draft_key = base64.b64encode(os.urandom(32)).decode()
+    return {"redis_url": REDIS_URL, "redis_key_prefix": prefix, "draft_key": draft_key}
 
 
 def stack_settings(

@@ -5,8 +5,6 @@ reporter's identifiers, nothing of the report, and no record left once the repor
 
 from __future__ import annotations
 
-import base64
-import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -15,8 +13,7 @@ from bot.devtools.fake_bot_api import FakeBotAPI
 from bot.devtools.scripted import RECEIPT_RE, ScriptedReporter, has_button, says
 from bot.runner import running
 from tests.cases.test_cleaning import NAME, jpeg_with_gps
-from tests.conftest import REDIS_URL
-from tests.e2e.conftest import TOKEN, initialise, stack_settings
+from tests.e2e.conftest import TOKEN, initialise, redis_overrides, stack_settings
 
 CONCERN = "REDIS-SCAN 食堂承包商每月给行政科长送购物卡"
 
@@ -47,9 +44,7 @@ async def test_redis_holds_no_identity_and_nothing_once_the_reporter_is_done(
             fake,
             database_url,
             tmp_path,
-            redis_url=REDIS_URL,
-            redis_key_prefix=prefix,
-            draft_key=base64.b64encode(os.urandom(32)).decode(),
+            **redis_overrides(prefix),
         )
         await initialise(settings)
         user = fake.user(user_id, first, last_name=last, username=username, language_code="zh-hans")

@@ -3,8 +3,6 @@ submitted messages, and the rate limits."""
 
 from __future__ import annotations
 
-import base64
-import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from bot.devtools.scripted import ScriptedReporter, has_button, says
 from bot.runner import running
 from tests.cases.test_cleaning import jpeg_with_gps
 from tests.conftest import REDIS_URL
-from tests.e2e.conftest import Stack, initialise, log_in, stack_settings
+from tests.e2e.conftest import Stack, initialise, log_in, redis_overrides, stack_settings
 
 LANGS = ["zh-hans", "en"]
 STICKER = {
@@ -42,9 +40,7 @@ async def test_a_draft_in_redis_resumes_after_the_bot_restarts(
             fake,
             database_url,
             tmp_path,
-            redis_url=REDIS_URL,
-            redis_key_prefix=redis_prefix,
-            draft_key=base64.b64encode(os.urandom(32)).decode(),
+            **redis_overrides(redis_prefix),
         )
         activated = await initialise(settings)
         r = ScriptedReporter(fake, fake.user(774001, "Xiaoming", language_code="en"), "en")
@@ -77,9 +73,7 @@ async def test_the_danger_question_resumes_after_the_bot_restarts(
             fake,
             database_url,
             tmp_path,
-            redis_url=REDIS_URL,
-            redis_key_prefix=redis_prefix,
-            draft_key=base64.b64encode(os.urandom(32)).decode(),
+            **redis_overrides(redis_prefix),
             blur_max_minutes=7 * 24 * 60,
         )
         activated = await initialise(settings)

@@ -6,9 +6,7 @@ one or two real bot processes; the fake retries what is not answered 2xx, as Tel
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -25,7 +23,14 @@ from bot.devtools.scripted import OfficerClient, ScriptedReporter, has_button, s
 from bot.runner import Running, running
 from bot.settings import Settings
 from tests.conftest import REDIS_URL
-from tests.e2e.conftest import TOKEN, capture_every_log, initialise, log_in, stack_settings
+from tests.e2e.conftest import (
+    TOKEN,
+    capture_every_log,
+    initialise,
+    log_in,
+    redis_overrides,
+    stack_settings,
+)
 from tests.e2e.test_walking_skeleton import dump_database
 
 SECRET = "e2e_webhook-Secret-" + "7" * 24
@@ -232,9 +237,7 @@ async def test_two_bot_processes_sharing_redis_make_one_case_of_one_update(
         database_url,
         tmp_path,
         processes=2,
-        redis_url=REDIS_URL,
-        redis_key_prefix=redis_prefix,
-        draft_key=base64.b64encode(os.urandom(32)).decode(),
+        **redis_overrides(redis_prefix),
     ) as rig:
         reporter = rig.reporter(790004, first_name="Meimei")
         await reporter.begin_report("rights", "wages")
